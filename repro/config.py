@@ -1,0 +1,147 @@
+"""Profiles (configs/*.yaml) validated against configs/schema, and the resolved config of one run × seed."""
+
+import dataclasses
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from repro.data.toy import TOY_DATASETS
+from repro.errors import ConfigError
+from repro.nets import PAPER_WIDTH, get_arch
+from repro.optim import OptimSpec
+from repro.registry import RUNS, Warmup, get_run
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "configs" / "schema" / "profile.schema.yaml"
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: str
+    name: str
+    device: str
+    image_size: int
+    widths: dict
+    seeds: list
+    sample_every: int
+    checkpoint_every: int
+    data: dict
+    iters: int | None = None
+    iters_per_run: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one training run; written to the run directory as config.yaml."""
+
+    run: str
+    profile: str
+    seed: int
+    objective: str
+    generator: str
+    critic: str
+    dataset: str
+    data_source: str
+    iters: int
+    batch_size: int
+    nz: int
+    image_size: int
+    width_g: int
+    width_d: int
+    n_extra_layers: int
+    critic_norm: str
+    opt_g: OptimSpec
+    opt_d: OptimSpec
+    n_critic: int
+    warmup: Warmup | None
+    clip: float
+    clip_when: str
+    gp_lambda: float
+    gp_one_sided: bool
+    lr_decay: bool
+    sample_every: int
+    checkpoint_every: int
+
+    def to_dict(self) -> dict:
+        """Plain YAML-able values (tuples become lists), so a saved config compares equal to a fresh one."""
+        return yaml.safe_load(yaml.safe_dump(dataclasses.asdict(self)))
+
+    def differing_keys(self, saved: dict, ignore=("iters",)) -> list[str]:
+        mine = self.to_dict()
+        return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _describe(error: jsonschema.ValidationError, path: str) -> str:
+    """One line naming the file, the key, the value and what is allowed."""
+    where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in allowed]
+        key = unknown[0]
+        full = f"{where}.{key}" if where else key
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (f"{path}: unknown key {full!r} = {error.instance[key]!r}{hint}; "
+                f"allowed keys here: {', '.join(allowed) or 'none'}")
+    if error.validator == "enum":
+        return f"{path}: {where} = {error.instance!r} is not allowed; allowed values: " + \
+            ", ".join(map(repr, error.validator_value))
+    if error.validator == "required":
+        return f"{path}: {error.message} (at {where or 'top level'})"
+    return f"{path}: {where or 'top level'} = {error.instance!r}: {error.message}"
+
+
+def load_profile(path: str | Path) -> Profile:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: profile not found; use configs/default.yaml or configs/paper.yaml") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(raw), key=lambda e: list(e.path))
+    if errors:
+        raise ConfigError(_describe(errors[0], str(path)))
+    train = raw["train"]
+    for name in train.get("iters_per_run", {}):
+        if name not in RUNS:
+            close = difflib.get_close_matches(name, RUNS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{path}: train.iters_per_run has unknown run {name!r}{hint}; "
+                              f"allowed: {', '.join(RUNS)}")
+    return Profile(
+        path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
+        image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
+        seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
+        checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"],
+        iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}))
+
+
+def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None) -> RunConfig:
+    """The registry's run scaled by the profile; `iters` (command line) overrides the profile's count."""
+    run = get_run(run_name)
+    if run.dataset in TOY_DATASETS:
+        source = run.dataset
+    elif run.dataset in profile.data:
+        source = profile.data[run.dataset]
+    else:
+        raise ConfigError(f"{profile.path}: data has no entry for {run.dataset!r}, which run {run_name!r} needs; "
+                          f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")
+    if iters is not None and iters < 1:
+        raise ConfigError(f"--iters {iters}: must be a positive number of generator iterations")
+    return RunConfig(
+        run=run.name, profile=profile.name, seed=seed, objective=run.objective,
+        generator=run.generator, critic=run.critic, dataset=run.dataset, data_source=source,
+        iters=iters or profile.iters_per_run.get(run.name) or profile.iters or run.iters,
+        batch_size=run.batch_size, nz=run.nz, image_size=profile.image_size,
+        width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
+        n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
+        n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
+        gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay,
+        sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every)

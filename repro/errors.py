@@ -1,0 +1,20 @@
+"""User-facing errors: each names the file, key or value at fault and how to fix it.
+
+The CLI prints a ReproError as one line and exits with status 2; anything else is a bug and keeps its traceback.
+"""
+
+
+class ReproError(Exception):
+    """Base class of every error caused by user input rather than by a bug."""
+
+
+class ConfigError(ReproError):
+    """A profile or command-line value that is unknown, mistyped or out of range."""
+
+
+class DataError(ReproError):
+    """Missing or unreadable data."""
+
+
+class ResumeError(ReproError):
+    """A run directory that cannot be resumed with the requested configuration."""

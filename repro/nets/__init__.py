@@ -1,0 +1,85 @@
+"""Every architecture by name. A net is built from a name plus sizes; the profile picks the width per family."""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+from repro.errors import ConfigError
+from repro.nets.dcgan import DCGANCritic, DCGANGenerator
+from repro.nets.mlp import MLPCritic, MLPGenerator
+from repro.nets.toy import ToyMLP
+
+# Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units.
+PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What varies between profiles. nz is the latent size, nc the image channels (2-D points: nc=2, isize=1)."""
+
+    nz: int = 100
+    nc: int = 3
+    isize: int = 64
+    width: int = 64
+    n_extra_layers: int = 0
+    critic_norm: str = "batch"
+
+
+@dataclass(frozen=True)
+class Arch:
+    name: str
+    role: str  # "generator" | "critic"
+    family: str  # key of PAPER_WIDTH and of the profile's `widths`
+    make: Callable[[Sizes], nn.Module]
+    about: str
+
+
+ARCHITECTURES = {
+    a.name: a
+    for a in [
+        Arch("dcgan_g", "generator", "conv",
+             lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers),
+             "DCGAN generator with BN (official DCGAN_G, spec/wgan.md §3.1)"),
+        Arch("dcgan_g_nobn", "generator", "conv",
+             lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers, batch_norm=False),
+             "official --noBN generator: no BN, doubling pyramid kept (spec/wgan.md §3.3)"),
+        Arch("nobn_const_g", "generator", "conv",
+             lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers, batch_norm=False,
+                                      constant_width=True),
+             "paper Fig 6 generator: no BN, constant filter count (spec/wgan.md §3.6)"),
+        Arch("mlp_g", "generator", "mlp", lambda s: MLPGenerator(s.nz, s.nc, s.isize, s.width),
+             "4-layer ReLU MLP generator, no output nonlinearity (official MLP_G, spec/wgan.md §3.4)"),
+        Arch("dcgan_d", "critic", "conv",
+             lambda s: DCGANCritic(s.nc, s.isize, s.width, s.n_extra_layers, s.critic_norm),
+             "DCGAN critic / discriminator, BN after all but the first conv (official DCGAN_D, spec/wgan.md §3.2)"),
+        Arch("mlp_d", "critic", "mlp", lambda s: MLPCritic(s.nc, s.isize, s.width),
+             "4-layer ReLU MLP critic (official MLP_D, spec/wgan.md §3.5)"),
+        Arch("toy_g", "generator", "toy", lambda s: ToyMLP(s.nz, s.nc, s.width),
+             "gan_toy.py generator: 2 → 512 ×3 → 2 ReLU MLP (spec/wgangp.md §2.2)"),
+        Arch("toy_d", "critic", "toy", lambda s: ToyMLP(s.nc, 1, s.width),
+             "gan_toy.py critic: 2 → 512 ×3 → 1 ReLU MLP (spec/wgangp.md §2.2)"),
+    ]
+}
+
+
+def get_arch(name: str) -> Arch:
+    if name not in ARCHITECTURES:
+        raise ConfigError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name]
+
+
+def build(name: str, sizes: Sizes) -> nn.Module:
+    return get_arch(name).make(sizes)
+
+
+def paper_sizes(name: str) -> Sizes:
+    """Sizes at which the papers use the architecture: 3×64×64 images with nz=100, or 2-D points with nz=2."""
+    arch = get_arch(name)
+    if arch.family == "toy":
+        return Sizes(nz=2, nc=2, isize=1, width=PAPER_WIDTH["toy"])
+    return Sizes(width=PAPER_WIDTH[arch.family])
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

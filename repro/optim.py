@@ -1,0 +1,66 @@
+"""Optimizers as the two official code bases run them.
+
+`rmsprop` is PyTorch's RMSprop with its defaults (α 0.99, ε 1e-8 outside the root), which the official WGAN
+code uses. `rmsprop_tf` is TensorFlow 1's RMSProp, which the WGAN-GP code uses: decay 0.9, ε 1e-10 *inside*
+the square root, mean-square accumulator initialised to ones (spec/wgangp.md §7). `adam` takes its betas from
+the run (WGAN `--adam`: (0.5, 0.999); WGAN-GP: (0.5 or 0, 0.9)).
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch.optim import Optimizer
+
+from repro.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    name: str  # "rmsprop" | "rmsprop_tf" | "adam"
+    lr: float
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+class RMSpropTF(Optimizer):
+    """ms ← ρ·ms + (1−ρ)·g²;  w ← w − lr·g / √(ms + ε), with ms starting at 1 (tf.train.RMSPropOptimizer)."""
+
+    def __init__(self, params, lr: float, decay: float = 0.9, eps: float = 1e-10):
+        super().__init__(params, {"lr": lr, "decay": decay, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            squares = []
+            for p in params:
+                state = self.state[p]
+                if "ms" not in state:
+                    state["ms"] = torch.ones_like(p)
+                squares.append(state["ms"])
+            torch._foreach_mul_(squares, group["decay"])
+            torch._foreach_addcmul_(squares, grads, grads, value=1 - group["decay"])
+            denom = torch._foreach_add(squares, group["eps"])
+            torch._foreach_sqrt_(denom)
+            torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+
+
+OPTIMIZERS = ("rmsprop", "rmsprop_tf", "adam")
+
+
+def make_optimizer(spec: OptimSpec, params) -> Optimizer:
+    params = list(params)
+    if spec.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=spec.lr)
+    if spec.name == "rmsprop_tf":
+        return RMSpropTF(params, lr=spec.lr)
+    if spec.name == "adam":
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas)
+    raise ConfigError(f"unknown optimizer {spec.name!r}; allowed values: {', '.join(OPTIMIZERS)}")
+
+
+def linear_decay(optimizer: Optimizer, total_iters: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """lr_t = lr·max(0, 1 − t/total), stepped once per generator iteration (gan_cifar_resnet.py DECAY)."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: max(0.0, 1.0 - t / total_iters))

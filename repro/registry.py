@@ -1,0 +1,111 @@
+"""The papers' runs: every hyperparameter written once, with the spec section it comes from.
+
+A profile (configs/*.yaml) only scales these runs: iterations, image size, widths, seeds, cadence, data source.
+"""
+
+from dataclasses import dataclass
+
+from repro.errors import ConfigError
+from repro.optim import OptimSpec
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """Official WGAN code: `critic_iters` critic steps while gen_iter < `first` or gen_iter % `every` == 0
+    (spec/wgan.md §2.4; "forgotten" in the paper, README)."""
+
+    critic_iters: int = 100
+    first: int = 25
+    every: int = 500
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    paper: str  # "wgan" | "wgangp"
+    objective: str  # see repro.objectives.OBJECTIVES
+    generator: str  # see repro.nets.ARCHITECTURES
+    critic: str
+    dataset: str  # logical name; the profile maps image datasets to a concrete source
+    iters: int  # generator iterations at the paper's scale
+    opt_g: OptimSpec
+    opt_d: OptimSpec
+    about: str
+    figures: tuple[str, ...] = ()
+    n_critic: int = 5
+    warmup: Warmup | None = None
+    clip: float = 0.01
+    clip_when: str = "before_step"
+    gp_lambda: float = 10.0
+    gp_one_sided: bool = False
+    batch_size: int = 64
+    nz: int = 100
+    n_extra_layers: int = 0
+    critic_norm: str = "batch"
+    lr_decay: bool = False
+    source: str = ""
+
+
+# WGAN paper (spec/wgan.md §7): Algorithm 1 hyperparameters, official code's schedule and clip placement.
+RMSPROP_5E5 = OptimSpec("rmsprop", 5e-5)
+_wgan = dict(paper="wgan", objective="wgan", dataset="lsun-bedroom", iters=600_000, opt_g=RMSPROP_5E5,
+             opt_d=RMSPROP_5E5, warmup=Warmup(), source="spec/wgan.md §2.1-§2.5, §7")
+# The GAN baselines' optimizer is not in the paper (spec/wgan.md §6.3): the standard DCGAN recipe, one D step
+# per G step; `gan-dcgan-alg1` is the other reading ("Algorithm 1 hyperparameters for all experiments").
+ADAM_DCGAN = OptimSpec("adam", 2e-4, (0.5, 0.999))
+_gan = dict(paper="wgan", objective="gan", dataset="lsun-bedroom", iters=600_000, opt_g=ADAM_DCGAN,
+            opt_d=ADAM_DCGAN, n_critic=1, source="spec/wgan.md §6.3, §7")
+# WGAN-GP gan_toy.py defaults (spec/wgangp.md §2.1-§2.3): TF RMSProp + clip after each step, or Adam + GP.
+# λ follows the code (0.1); the paper says 10 everywhere (spec/wgangp.md §7) - set gp_lambda to compare.
+_toy = dict(paper="wgangp", generator="toy_g", critic="toy_d", iters=100_000, batch_size=256, nz=2,
+            figures=("wgangp-toy",), source="spec/wgangp.md §2.1-§2.4")
+_toy_wgan = dict(_toy, objective="wgan", opt_g=OptimSpec("rmsprop_tf", 5e-5), opt_d=OptimSpec("rmsprop_tf", 5e-5),
+                 clip_when="after_step")
+_toy_gp = dict(_toy, objective="wgan-gp", opt_g=OptimSpec("adam", 1e-4, (0.5, 0.9)),
+               opt_d=OptimSpec("adam", 1e-4, (0.5, 0.9)), gp_lambda=0.1)
+
+RUNS: dict[str, Run] = {
+    r.name: r
+    for r in [
+        Run("wgan-dcgan", generator="dcgan_g", critic="dcgan_d", figures=("wgan-fig3", "wgan-fig5", "wgan-adam"),
+            about="WGAN, DCGAN generator and critic (Fig 3 upper right, Fig 5 left)", **_wgan),
+        Run("wgan-mlpg", generator="mlp_g", critic="dcgan_d", figures=("wgan-fig3", "wgan-fig7"),
+            about="WGAN, MLP-512 generator, DCGAN critic (Fig 3 upper left, Fig 7 left)", **_wgan),
+        Run("wgan-mlp-hilr", generator="mlp_g", critic="mlp_d", figures=("wgan-fig3",),
+            about="WGAN, MLP generator and critic at a high learning rate, the failed run (Fig 3 lower); the rate "
+                  "is not given, 10x the default is our choice",
+            **{**_wgan, "opt_g": OptimSpec("rmsprop", 5e-4), "opt_d": OptimSpec("rmsprop", 5e-4)}),
+        Run("wgan-nobn", generator="nobn_const_g", critic="dcgan_d", figures=("wgan-fig6",),
+            about="WGAN, no-BN constant-64-filter generator, DCGAN critic (Fig 6 left)", **_wgan),
+        Run("wgan-dcgan-adam", generator="dcgan_g", critic="dcgan_d", figures=("wgan-adam",),
+            about="WGAN with the code's --adam (betas 0.5, 0.999, lr 5e-5): the §4.2 instability study",
+            **{**_wgan, "opt_g": OptimSpec("adam", 5e-5), "opt_d": OptimSpec("adam", 5e-5)}),
+        Run("gan-dcgan", generator="dcgan_g", critic="dcgan_d", figures=("wgan-fig4", "wgan-fig5", "wgan-fig8"),
+            about="standard GAN (-log D), DCGAN generator and discriminator (Fig 4/8 upper right, Fig 5 right)",
+            **_gan),
+        Run("gan-mlpg", generator="mlp_g", critic="dcgan_d", figures=("wgan-fig4", "wgan-fig7", "wgan-fig8"),
+            about="standard GAN, MLP generator, DCGAN discriminator (Fig 4/8 upper left, Fig 7 right)", **_gan),
+        Run("gan-mlp", generator="mlp_g", critic="mlp_d", figures=("wgan-fig4", "wgan-fig8"),
+            about="standard GAN, MLP generator and discriminator (Fig 4/8 bottom)", **_gan),
+        Run("gan-nobn", generator="nobn_const_g", critic="dcgan_d", figures=("wgan-fig6",),
+            about="standard GAN, no-BN constant-filter generator, DCGAN discriminator (Fig 6 right)", **_gan),
+        Run("gan-dcgan-alg1", generator="dcgan_g", critic="dcgan_d",
+            about="standard GAN trained with Algorithm 1's hyperparameters (RMSProp 5e-5, 5 D steps): the literal "
+                  "reading of 'we use the hyper-parameters of Algorithm 1 for all experiments'",
+            **{**_gan, "opt_g": RMSPROP_5E5, "opt_d": RMSPROP_5E5, "n_critic": 5}),
+        *[Run(f"toy-{d}-wgan", dataset=d, about=f"gan_toy.py, MODE=wgan, {d}", **_toy_wgan)
+          for d in ("8gaussians", "25gaussians", "swissroll")],
+        *[Run(f"toy-{d}-gp", dataset=d, about=f"gan_toy.py, MODE=wgan-gp, {d}", **_toy_gp)
+          for d in ("8gaussians", "25gaussians", "swissroll")],
+    ]
+}
+
+
+def get_run(name: str) -> Run:
+    if name not in RUNS:
+        import difflib
+
+        close = difflib.get_close_matches(name, RUNS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"unknown run {name!r}{hint}; `python -m repro runs` lists them: {', '.join(RUNS)}")
+    return RUNS[name]
