@@ -1,0 +1,152 @@
+"""One run's nets, optimizers, objective and data, advanced one generator iteration at a time.
+
+The order of work follows the official codes: n_critic critic steps (each on a fresh real batch and fresh
+noise, real and fake through the critic in separate forward passes, fake detached), then one generator step
+on fresh noise with the critic frozen. Logged values are those of the last critic step, as printed by the
+official code. No file I/O here: `repro.train` owns the run directory, `repro.bench` times this class.
+"""
+
+import random
+
+import numpy as np
+import torch
+
+from repro.config import RunConfig
+from repro.data import open_sampler
+from repro.errors import ConfigError
+from repro.nets import Sizes, build, count_parameters
+from repro.objectives import make_objective
+from repro.optim import linear_decay, make_optimizer
+from repro.registry import Warmup
+
+# Per-iteration statistics; the log's other columns are gen_iter, critic_iters and wall_s.
+STAT_COLUMNS = ("loss_d", "loss_d_real", "loss_d_fake", "loss_g", "w_estimate", "gp", "js_estimate",
+                "grad_norm_d", "adam_cos")
+FIXED_NOISE_SIZE = 64  # one 8×8 grid, as the official code's fixed_noise batch
+
+
+def critic_steps(gen_iter: int, n_critic: int, warmup: Warmup | None) -> int:
+    """Critic steps before generator update number `gen_iter` (0-based, counted before the increment)."""
+    if warmup and (gen_iter < warmup.first or gen_iter % warmup.every == 0):
+        return warmup.critic_iters
+    return n_critic
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is visible to PyTorch; use --device cpu or auto")
+    return torch.device(name)
+
+
+def _cosine(a: list[torch.Tensor], b: list[torch.Tensor]) -> torch.Tensor:
+    dot = torch.stack([p.sum() for p in torch._foreach_mul(a, b)]).sum()
+    return dot / (torch.linalg.vector_norm(torch.stack(torch._foreach_norm(a)))
+                  * torch.linalg.vector_norm(torch.stack(torch._foreach_norm(b))))
+
+
+class Engine:
+    def __init__(self, cfg: RunConfig, device: torch.device):
+        self.cfg, self.device = cfg, device
+        init_seed, data_seed, noise_seed, fixed_seed = np.random.SeedSequence(cfg.seed).generate_state(4)
+        torch.manual_seed(int(init_seed))
+        np.random.seed(int(init_seed))
+        random.seed(int(init_seed))
+        self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device)
+        shape = self.data.shape
+        nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
+        sizes = Sizes(nz=cfg.nz, nc=nc, isize=isize, n_extra_layers=cfg.n_extra_layers, critic_norm=cfg.critic_norm)
+        self.G = build(cfg.generator, Sizes(**{**sizes.__dict__, "width": cfg.width_g})).to(device)
+        self.D = build(cfg.critic, Sizes(**{**sizes.__dict__, "width": cfg.width_d})).to(device)
+        self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
+        self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
+        self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
+        self.schedulers = [linear_decay(o, cfg.iters) for o in (self.opt_g, self.opt_d)] if cfg.lr_decay else []
+        self.noise = torch.Generator(device).manual_seed(int(noise_seed))
+        fixed = torch.Generator().manual_seed(int(fixed_seed))
+        self.fixed_noise = torch.randn(FIXED_NOISE_SIZE, cfg.nz, generator=fixed).to(device)
+        self.track_cos = isinstance(self.opt_d, torch.optim.Adam)
+
+    @property
+    def parameter_counts(self) -> dict:
+        return {"generator": count_parameters(self.G), "critic": count_parameters(self.D)}
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.nz, generator=self.noise, device=self.device)
+
+    def iteration(self, gen_iter: int) -> tuple[int, dict[str, torch.Tensor]]:
+        """Critic steps then one generator step. Returns the number of critic steps and device-side stats."""
+        n_steps = critic_steps(gen_iter, self.cfg.n_critic, self.cfg.warmup)
+        self.D.requires_grad_(True)
+        cos_sum = torch.zeros((), device=self.device)
+        for _ in range(n_steps):
+            stats, cos = self._critic_step()
+            cos_sum += cos
+        self.D.requires_grad_(False)
+        loss_g = self.objective.generator_loss(self.D, self.G(self._z(self.cfg.batch_size)))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        for scheduler in self.schedulers:
+            scheduler.step()
+        stats["loss_g"] = loss_g.detach()
+        if self.track_cos:
+            stats["adam_cos"] = cos_sum / n_steps
+        return n_steps, stats
+
+    def _critic_step(self):
+        self.objective.before_critic_step(self.D)
+        real = self.data.next()
+        with torch.no_grad():
+            fake = self.G(self._z(real.shape[0]))
+        loss, stats = self.objective.critic_loss(self.D, real, fake, self.noise)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for p in self.D.parameters() if p.grad is not None]
+        grads = [p.grad for p in params]
+        stats = {k: v.detach() for k, v in stats.items()}
+        stats["grad_norm_d"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        before = [p.detach().clone() for p in params] if self.track_cos else None
+        self.opt_d.step()
+        cos = torch.zeros((), device=self.device)
+        if before is not None:  # WGAN §4.2: cosine between the Adam step (−Δw) and the gradient
+            cos = _cosine(torch._foreach_sub(before, [p.detach() for p in params]), grads)
+        self.objective.after_critic_step(self.D)
+        return stats, cos
+
+    @torch.no_grad()
+    def sample(self) -> torch.Tensor:
+        """G(fixed noise) with G in train mode, as the official code samples (BN uses the batch's statistics)."""
+        return self.G(self.fixed_noise)
+
+    def state_dict(self) -> dict:
+        np_state = np.random.get_state()
+        return {
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "data": self.data.state_dict(), "noise": self.noise.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy_rng": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": np_state[2],
+                          "has_gauss": np_state[3], "cached_gaussian": np_state[4]},
+            "python_rng": random.getstate(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for scheduler, s in zip(self.schedulers, state["schedulers"]):
+            scheduler.load_state_dict(s)
+        self.data.load_state_dict(state["data"])
+        self.noise.set_state(state["noise"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        n = state["numpy_rng"]
+        np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                             n["cached_gaussian"]))
+        random.setstate(state["python_rng"])

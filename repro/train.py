@@ -1,0 +1,203 @@
+"""`python -m repro train`: a run directory that survives crashes, signals and divergence.
+
+Layout (DESIGN.md §3): config.yaml, log.csv (one row per generator iteration), samples/, ckpt/ (rolling,
+undeclared), meta.json and final.pt (written last). Rerunning the same command resumes from the newest
+checkpoint and reproduces the uninterrupted log exactly; a NaN/Inf loss ends the run as `diverged`, a result.
+"""
+
+import csv
+import datetime
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision.utils as vutils
+import yaml
+from tqdm import tqdm
+
+import repro
+from repro import atomic
+from repro.config import RunConfig
+from repro.engine import STAT_COLUMNS, Engine, resolve_device
+from repro.errors import ResumeError
+
+LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS
+KEEP_CHECKPOINTS = 2
+
+
+class RunLog:
+    """log.csv, appended one flushed row per generator iteration; reopened, it keeps rows up to `keep`."""
+
+    def __init__(self, path: Path, keep: int):
+        rows = []
+        if path.exists():
+            with open(path, newline="") as f:
+                for row in csv.DictReader(f):
+                    if row.get("gen_iter", "").isdigit() and int(row["gen_iter"]) <= keep and None not in row:
+                        rows.append(row)
+        if len(rows) != keep:
+            raise ResumeError(f"{path}: holds {len(rows)} complete rows but the checkpoint is at iteration {keep}; "
+                              f"delete the run directory to start over")
+        with atomic.atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, LOG_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        self.file = open(path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, LOG_COLUMNS)
+
+    def append(self, row: dict) -> None:
+        self.writer.writerow({k: "" if v is None else repr(v) if isinstance(v, float) else v for k, v in row.items()})
+        self.file.flush()
+
+    def sync(self) -> None:
+        os.fsync(self.file.fileno())
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class StopSignals:
+    """SIGTERM/SIGINT (SLURM's warning, Ctrl-C) only set a flag: the loop checkpoints at the iteration's end."""
+
+    def __init__(self):
+        self.received: int | None = None
+
+    def __enter__(self):
+        self.previous = {s: signal.signal(s, self._handle) for s in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def _handle(self, signum, frame):
+        self.received = signum
+
+    def __exit__(self, *exc):
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+def _checkpoints(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "ckpt").glob("iter_*.pt"))
+
+
+def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float, log: RunLog) -> None:
+    log.sync()
+    state = {**engine.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
+    with atomic.atomic_path(run_dir / "ckpt" / f"iter_{gen_iter:09d}.pt") as tmp:
+        torch.save(state, tmp)
+    for old in _checkpoints(run_dir)[:-KEEP_CHECKPOINTS]:
+        old.unlink()
+
+
+def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
+    samples = engine.sample().cpu()
+    if samples.dim() == 4:
+        with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.png") as tmp:
+            vutils.save_image(samples * 0.5 + 0.5, tmp, nrow=8, padding=2)
+    else:
+        with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.npy") as tmp:
+            np.save(tmp, samples.numpy())
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(repro.__file__).parent, capture_output=True,
+                             text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _read_meta(run_dir: Path) -> dict | None:
+    path = run_dir / "meta.json"
+    return json.loads(path.read_text()) if path.exists() and (run_dir / "final.pt").exists() else None
+
+
+def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False) -> int:
+    """Trains (or resumes) one run × seed. Returns the process exit status: 0 done or diverged, 128+N on signal N."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.yaml"
+    if config_path.exists():
+        differing = cfg.differing_keys(yaml.safe_load(config_path.read_text()))
+        if differing:
+            raise ResumeError(f"{run_dir}: was trained with a different config ({', '.join(differing)} differ); "
+                              f"only the iteration target may change on resume - use another --out directory")
+    meta = _read_meta(run_dir)
+    if meta and (meta["status"] == "diverged" or meta["gen_iter"] >= cfg.iters):
+        print(f"{run_dir}: already {meta['status']} at generator iteration {meta['gen_iter']}; nothing to do")
+        return 0
+    for stale in ("final.pt", "meta.json"):  # an extension invalidates the old end state
+        (run_dir / stale).unlink(missing_ok=True)
+
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    engine = Engine(cfg, dev)
+    start, wall_s = 0, 0.0
+    checkpoints = _checkpoints(run_dir)
+    if checkpoints:
+        state = torch.load(checkpoints[-1], map_location="cpu", weights_only=True)
+        engine.load_state_dict(state)
+        start, wall_s = state["gen_iter"], state["wall_s"]
+    atomic.write_text(config_path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    log = RunLog(run_dir / "log.csv", keep=start)
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    status, gen_iter = "completed", start
+    progress = tqdm(total=cfg.iters, initial=start, desc=f"{cfg.run} seed{cfg.seed}", unit="it",
+                    disable=quiet or not sys.stderr.isatty())
+    with StopSignals() as stop:
+        for gen_iter in range(start + 1, cfg.iters + 1):
+            tick = time.perf_counter()
+            n_steps, stats = engine.iteration(gen_iter - 1)
+            values = dict(zip(stats, torch.stack(list(stats.values())).tolist()))
+            wall_s += time.perf_counter() - tick
+            log.append({"gen_iter": gen_iter, "critic_iters": n_steps, "wall_s": round(wall_s, 3),
+                        **{k: values.get(k) for k in STAT_COLUMNS}})
+            progress.update(1)
+            if not all(math.isfinite(values[k]) for k in ("loss_d", "loss_g")):
+                status = "diverged"
+                break
+            if gen_iter % cfg.sample_every == 0:
+                _save_samples(run_dir, engine, gen_iter)
+            if gen_iter % cfg.checkpoint_every == 0 or stop.received:
+                _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
+            if stop.received:
+                progress.close()
+                log.close()
+                name = signal.Signals(stop.received).name
+                print(f"{run_dir}: {name} at generator iteration {gen_iter}; checkpoint written, rerun the same "
+                      f"command to resume", file=sys.stderr)
+                return 128 + stop.received
+    progress.close()
+    if status == "completed":
+        _save_samples(run_dir, engine, gen_iter)
+    _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
+    log.close()
+    meta = {
+        "status": status, "gen_iter": gen_iter, "iters": cfg.iters,
+        "diverged_at": gen_iter if status == "diverged" else None,
+        "run": cfg.run, "profile": cfg.profile, "seed": cfg.seed, "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+        "data": {"source": cfg.data_source, "shape": list(engine.data.shape)},
+        "parameters": engine.parameter_counts,
+        "wall_s": round(wall_s, 3), "started": started,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "gen_iters_per_s": round(gen_iter / wall_s, 4) if wall_s else None,
+        "resumed_from": start or None,
+        "versions": {"repro": repro.__version__, "python": platform.python_version(), "torch": torch.__version__,
+                     "numpy": np.__version__},
+        "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(),
+    }
+    atomic.write_json(run_dir / "meta.json", meta)
+    with atomic.atomic_path(run_dir / "final.pt") as tmp:
+        torch.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
+                    "status": status, "gen_iter": gen_iter}, tmp)
+    verdict = f"diverged at generator iteration {gen_iter}" if status == "diverged" else f"completed {gen_iter}"
+    print(f"{run_dir}: {verdict} iterations in {wall_s:.1f} s")
+    return 0

@@ -1,0 +1,72 @@
+"""Architectures match the official code: parameter counts from spec/wgan.md §3, shapes, inits."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from repro.nets import ARCHITECTURES, Sizes, build, count_parameters, paper_sizes
+from tests.conftest import repro_cli
+
+# spec/wgan.md §3 at nz=100, nc=3, 64×64, ngf=ndf=64 (DCGAN) / 512 (MLP).
+PAPER_COUNTS = {"dcgan_g": 3576704, "dcgan_d": 2765568, "dcgan_g_nobn": 3574784, "nobn_const_g": 302080,
+                "mlp_g": 6880768, "mlp_d": 6817793}
+
+
+def test_models_json_gives_the_paper_parameter_counts():
+    result = repro_cli("models", "--json", check=True)
+    counts = json.loads(result.stdout)
+    assert {k: counts[k] for k in PAPER_COUNTS} == PAPER_COUNTS
+    assert set(counts) == set(ARCHITECTURES)
+
+
+def test_parameter_counts_by_hand():
+    # nobn_const_g: ConvT 100→64 (4×4), three ConvT 64→64, ConvT 64→3; no biases, no BN.
+    assert count_parameters(build("nobn_const_g", paper_sizes("nobn_const_g"))) == 100 * 64 * 16 + 3 * 64 * 64 * 16 \
+        + 64 * 3 * 16
+    # mlp_d: 12288→512→512→512→1 with biases.
+    assert count_parameters(build("mlp_d", paper_sizes("mlp_d"))) == 12288 * 512 + 512 + 2 * (512 * 512 + 512) + 513
+    # toy nets of gan_toy.py: 2→512→512→512→(2|1) with biases.
+    assert count_parameters(build("toy_g", paper_sizes("toy_g"))) == 2 * 512 + 512 + 2 * (512 * 512 + 512) + 512 * 2 + 2
+
+
+@pytest.mark.parametrize("name", [n for n, a in ARCHITECTURES.items() if a.family != "toy"])
+@pytest.mark.parametrize("nc,isize", [(1, 16), (3, 32), (3, 64)])
+def test_image_nets_map_between_noise_and_images(name, nc, isize):
+    arch = ARCHITECTURES[name]
+    net = build(name, Sizes(nz=100, nc=nc, isize=isize, width=8))
+    if arch.role == "generator":
+        out = net(torch.randn(3, 100))
+        assert out.shape == (3, nc, isize, isize)
+        if name != "mlp_g":  # MLP_G has no output nonlinearity (spec/wgan.md §3.4)
+            assert out.abs().max() <= 1
+    else:
+        assert net(torch.randn(3, nc, isize, isize)).shape == (3,)
+
+
+def test_extra_layers_add_3x3_conv_bn_blocks():
+    base = count_parameters(build("dcgan_d", Sizes(width=64)))
+    extra = count_parameters(build("dcgan_d", Sizes(width=64, n_extra_layers=2)))
+    assert extra - base == 2 * (64 * 64 * 9 + 2 * 64)
+
+
+def test_official_init():
+    torch.manual_seed(0)
+    g = build("dcgan_g", paper_sizes("dcgan_g"))
+    convs = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)])
+    gammas = torch.cat([m.weight for m in g.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(convs.std().item() - 0.02) < 1e-3 and abs(convs.mean().item()) < 1e-3
+    assert abs(gammas.mean().item() - 1) < 5e-3 and abs(gammas.std().item() - 0.02) < 5e-3
+    assert all(m.bias is None for m in g.modules() if isinstance(m, nn.ConvTranspose2d))
+    toy = build("toy_d", paper_sizes("toy_d"))
+    hidden, last = toy.main[0], toy.main[-1]
+    assert hidden.weight.abs().max() <= (6 / 2) ** 0.5 and (hidden.bias == 0).all()
+    assert last.weight.abs().max() <= (6 / (512 + 1)) ** 0.5
+
+
+def test_layer_norm_critic_normalises_each_sample_over_c_h_w():
+    d = build("dcgan_d", Sizes(nc=3, isize=32, width=8, critic_norm="layer"))
+    norms = [m for m in d.modules() if isinstance(m, nn.GroupNorm)]
+    assert norms and all(m.num_groups == 1 for m in norms)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in d.modules())

@@ -1,0 +1,42 @@
+"""TF1 RMSProp semantics (spec/wgangp.md §7) against the formula written out by hand."""
+
+import pytest
+import torch
+
+from repro.optim import OptimSpec, RMSpropTF, linear_decay, make_optimizer
+
+
+def test_rmsprop_tf_matches_tensorflow_update_rule():
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0, 0.5]))
+    opt = RMSpropTF([w], lr=0.1)
+    ms, expected = torch.ones(3), w.detach().clone()
+    for step in range(3):
+        g = torch.tensor([0.3, -1.5, 2.0]) * (step + 1)
+        w.grad = g.clone()
+        opt.step()
+        ms = 0.9 * ms + 0.1 * g * g  # accumulator starts at ONE, not zero
+        expected = expected - 0.1 * g / torch.sqrt(ms + 1e-10)  # ε inside the root
+        assert torch.allclose(w.detach(), expected, rtol=1e-6)
+
+
+def test_rmsprop_tf_differs_from_pytorch_rmsprop_on_the_first_step():
+    a, b = torch.nn.Parameter(torch.ones(1)), torch.nn.Parameter(torch.ones(1))
+    for p in (a, b):
+        p.grad = torch.ones(1)
+    make_optimizer(OptimSpec("rmsprop_tf", 0.1), [a]).step()
+    make_optimizer(OptimSpec("rmsprop", 0.1), [b]).step()
+    # TF: 1 − 0.1/√(0.9+0.1) = 0.9; PyTorch (zero init, α 0.99): 1 − 0.1/√0.01 = 0.0
+    assert abs(a.item() - 0.9) < 1e-6 and abs(b.item()) < 1e-5
+
+
+def test_linear_decay_reaches_zero_at_the_last_iteration():
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = make_optimizer(OptimSpec("adam", 2e-4, (0.0, 0.9)), [w])
+    assert opt.param_groups[0]["betas"] == (0.0, 0.9)
+    sched = linear_decay(opt, total_iters=4)
+    lrs = []
+    for _ in range(4):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == pytest.approx([1.5e-4, 1e-4, 0.5e-4, 0.0])
