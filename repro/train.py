@@ -198,6 +198,6 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
     with atomic.atomic_path(run_dir / "final.pt") as tmp:
         torch.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
                     "status": status, "gen_iter": gen_iter}, tmp)
-    verdict = f"diverged at generator iteration {gen_iter}" if status == "diverged" else f"completed {gen_iter}"
-    print(f"{run_dir}: {verdict} iterations in {wall_s:.1f} s")
+    verdict = "diverged at generator iteration" if status == "diverged" else "completed generator iterations:"
+    print(f"{run_dir}: {verdict} {gen_iter} ({wall_s:.1f} s of training)")
     return 0

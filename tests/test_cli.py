@@ -1,0 +1,29 @@
+"""The listing commands expose the registry a user (and the pipeline) reads."""
+
+import json
+
+from tests.conftest import repro_cli
+
+WGAN_PAPER_RUNS = {"wgan-dcgan", "wgan-mlpg", "wgan-mlp-hilr", "wgan-nobn", "wgan-dcgan-adam", "gan-dcgan",
+                   "gan-mlpg", "gan-mlp", "gan-nobn"}
+
+
+def test_runs_json_lists_every_wgan_paper_run_with_its_figures():
+    runs = json.loads(repro_cli("runs", "--json", check=True).stdout)
+    assert WGAN_PAPER_RUNS <= set(runs)
+    assert runs["wgan-dcgan"]["figures"] == ["wgan-fig3", "wgan-fig5", "wgan-adam"]
+    assert runs["wgan-dcgan"]["opt_d"] == {"name": "rmsprop", "lr": 5e-5, "betas": [0.5, 0.999]}
+    assert runs["wgan-dcgan"]["clip"] == 0.01 and runs["wgan-dcgan"]["clip_when"] == "before_step"
+    assert runs["wgan-mlpg"]["generator"] == "mlp_g" and runs["wgan-mlpg"]["critic"] == "dcgan_d"
+    assert runs["wgan-nobn"]["generator"] == "nobn_const_g"
+    assert runs["gan-dcgan"]["objective"] == "gan" and runs["wgan-dcgan-adam"]["opt_d"]["name"] == "adam"
+
+
+def test_runs_human_listing_names_each_run():
+    out = repro_cli("runs", check=True).stdout
+    assert all(name in out for name in WGAN_PAPER_RUNS)
+
+
+def test_train_help_documents_the_command():
+    out = repro_cli("train", "--help", check=True).stdout
+    assert "--config" in out and "--seed" in out and "--iters" in out and "--device" in out

@@ -1,0 +1,156 @@
+"""The run directory contract: determinism, crash and signal resume, divergence as a result, config errors."""
+
+import dataclasses
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from repro.cli import main
+from repro.config import resolve
+from repro.errors import ResumeError
+from repro.optim import OptimSpec
+from repro.train import LOG_COLUMNS, train
+from tests.conftest import ROOT, TINY, read_log, repro_cli
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted 40-iteration WGAN run (warm-up included) in this process."""
+    from repro.config import load_profile
+
+    out = tmp_path_factory.mktemp("reference")
+    assert train(resolve("wgan-dcgan", load_profile(TINY), 0), out, "cpu", quiet=True) == 0
+    return out
+
+
+def test_run_directory_contents(reference):
+    meta = json.loads((reference / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["gen_iter"] == 40 and meta["seed"] == 0
+    assert meta["versions"]["torch"] == torch.__version__
+    rows = read_log(reference / "log.csv", drop=())
+    assert list(rows[0]) == list(LOG_COLUMNS) and [int(r["gen_iter"]) for r in rows] == list(range(1, 41))
+    assert sum(int(r["critic_iters"]) for r in rows) == 25 * 100 + 15 * 5
+    assert all(float(r["w_estimate"]) == -float(r["loss_d"]) for r in rows)
+    assert rows[0]["js_estimate"] == "" and rows[0]["adam_cos"] == ""  # not applicable to WGAN + RMSProp
+    assert sorted(p.name for p in (reference / "samples").iterdir()) == [f"gen_{i:09d}.png" for i in (10, 20, 30, 40)]
+    assert len(list((reference / "ckpt").glob("iter_*.pt"))) == 2  # rolling
+    final = torch.load(reference / "final.pt", weights_only=True)
+    assert final["status"] == "completed" and set(final) >= {"G", "D", "config"}
+
+
+def test_same_seed_same_log_other_seed_other_log(tmp_path, tiny_profile):
+    logs = []
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        cfg = resolve("gan-dcgan", tiny_profile, seed, iters=15)
+        train(cfg, tmp_path / name, "cpu", quiet=True)
+        logs.append(read_log(tmp_path / name / "log.csv"))
+    assert logs[0] == logs[1]
+    assert logs[0] != logs[2]
+
+
+def test_adam_run_logs_the_cosine_diagnostic(tmp_path, tiny_profile):
+    train(resolve("wgan-dcgan-adam", tiny_profile, 0, iters=2), tmp_path, "cpu", quiet=True)
+    cosines = [float(r["adam_cos"]) for r in read_log(tmp_path / "log.csv")]
+    assert len(cosines) == 2 and all(-1 <= c <= 1 for c in cosines)
+    assert cosines[0] > 0  # a stable start: Adam's steps point along the gradient (WGAN §4.2)
+
+
+def _wait_for_rows(path, n, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"training ended early: {proc.stderr.read()}")
+        if path.exists() and path.read_text().count("\n") > n:
+            return
+        time.sleep(0.05)
+    raise AssertionError("no progress")
+
+
+def _start(out):
+    return subprocess.Popen([sys.executable, "-m", "repro", "train", "wgan-dcgan", "--config", str(TINY), "--out",
+                             str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_gives_the_uninterrupted_log(tmp_path, reference):
+    proc = _start(tmp_path)
+    _wait_for_rows(tmp_path / "log.csv", 27, proc)  # past the checkpoints at 5..25, mid-way between two
+    proc.kill()
+    proc.wait()
+    assert not (tmp_path / "final.pt").exists()
+    assert repro_cli("train", "wgan-dcgan", "--config", TINY, "--out", tmp_path, "--quiet").returncode == 0
+    assert json.loads((tmp_path / "meta.json").read_text())["resumed_from"] in (25, 20)
+    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_exits_nonzero_and_resumes(tmp_path, reference):
+    proc = _start(tmp_path)
+    _wait_for_rows(tmp_path / "log.csv", 3, proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert "SIGTERM" in proc.stderr.read()
+    interrupted_at = len(read_log(tmp_path / "log.csv"))
+    assert (tmp_path / "ckpt" / f"iter_{interrupted_at:09d}.pt").exists()
+    assert repro_cli("train", "wgan-dcgan", "--config", TINY, "--out", tmp_path, "--quiet").returncode == 0
+    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
+
+
+def test_extending_the_iteration_target_continues_the_same_run(tmp_path, tiny_profile):
+    train(resolve("toy-swissroll-gp", tiny_profile, 0, iters=6), tmp_path / "long", "cpu", quiet=True)
+    train(resolve("toy-swissroll-gp", tiny_profile, 0, iters=3), tmp_path / "ext", "cpu", quiet=True)
+    train(resolve("toy-swissroll-gp", tiny_profile, 0, iters=6), tmp_path / "ext", "cpu", quiet=True)
+    assert read_log(tmp_path / "ext" / "log.csv") == read_log(tmp_path / "long" / "log.csv")
+    assert json.loads((tmp_path / "ext" / "meta.json").read_text())["gen_iter"] == 6
+
+
+def test_resuming_with_another_config_names_the_keys(tmp_path, tiny_profile):
+    cfg = resolve("toy-8gaussians-gp", tiny_profile, 0, iters=2)
+    train(cfg, tmp_path, "cpu", quiet=True)
+    with pytest.raises(ResumeError, match="gp_lambda, seed"):
+        train(dataclasses.replace(cfg, seed=1, gp_lambda=10.0), tmp_path, "cpu", quiet=True)
+
+
+def test_a_huge_learning_rate_diverges_as_a_result(tmp_path, tiny_profile):
+    cfg = dataclasses.replace(resolve("gan-mlp", tiny_profile, 0, iters=40),
+                              opt_g=OptimSpec("rmsprop", 1e30), opt_d=OptimSpec("rmsprop", 1e30))
+    assert train(cfg, tmp_path, "cpu", quiet=True) == 0
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["status"] == "diverged" and 1 <= meta["diverged_at"] < 40
+    rows = read_log(tmp_path / "log.csv")
+    assert len(rows) == meta["diverged_at"]
+    assert {rows[-1]["loss_d"], rows[-1]["loss_g"]} & {"nan", "inf", "-inf"}
+    assert torch.load(tmp_path / "final.pt", weights_only=True)["status"] == "diverged"
+    assert train(cfg, tmp_path, "cpu", quiet=True) == 0  # rerun: already a result, nothing to do
+
+
+def test_mistyped_profile_key_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("sample_every", "sample_evry"))
+    assert main(["train", "wgan-dcgan", "--config", str(bad), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(bad) in err and "train.sample_evry" in err and "sample_every" in err and "10" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["train", "wgan-dcgn", "--config", str(TINY)], "did you mean 'wgan-dcgan'"),
+    (["train", "wgan-dcgan", "--config", "nowhere.yaml"], "nowhere.yaml: profile not found"),
+])
+def test_bad_command_line_values_exit_2(args, fragment, capsys):
+    assert main(args) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_bad_value_names_the_allowed_values(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("image_size: 16", "image_size: 48"))
+    result = repro_cli("train", "wgan-dcgan", "--config", bad)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {bad}: train.image_size = 48 is not allowed; allowed values: 16, 32, 64, 128"
