@@ -31,8 +31,8 @@ class ImageSampler:
     def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device):
         if len(images) < batch_size:
             raise DataError(f"{len(images)} images are fewer than one batch of {batch_size}")
-        self.images = torch.from_numpy(np.ascontiguousarray(images))
-        self.shape = tuple(self.images.shape[1:])
+        self.images = images  # may be a memory map: only the rows of each batch are read
+        self.shape = tuple(images.shape[1:])
         self.batch_size, self.device = batch_size, device
         self.rng = torch.Generator().manual_seed(seed)
         self._new_epoch()
@@ -47,7 +47,7 @@ class ImageSampler:
             self._new_epoch()
         index = self.perm[self.position:self.position + self.batch_size]
         self.position += self.batch_size
-        batch = self.images[index].to(self.device, non_blocking=True)
+        batch = torch.from_numpy(self.images[index.numpy()]).to(self.device, non_blocking=True)
         return batch.float().div_(127.5).sub_(1.0)
 
     def state_dict(self) -> dict:
