@@ -1,7 +1,6 @@
 """Profiles (configs/*.yaml) validated against configs/schema, and the resolved config of one run × seed."""
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import jsonschema
 import yaml
 
 from repro.data.toy import TOY_DATASETS
-from repro.errors import ConfigError
+from repro.errors import ConfigError, did_you_mean
 from repro.nets import PAPER_WIDTH, get_arch
 from repro.optim import OptimSpec
 from repro.registry import RUNS, Warmup, get_run
@@ -85,9 +84,7 @@ def _describe(error: jsonschema.ValidationError, path: str) -> str:
         unknown = [k for k in error.instance if k not in allowed]
         key = unknown[0]
         full = f"{where}.{key}" if where else key
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return (f"{path}: unknown key {full!r} = {error.instance[key]!r}{hint}; "
+        return (f"{path}: unknown key {full!r} = {error.instance[key]!r}{did_you_mean(key, allowed)}; "
                 f"allowed keys here: {', '.join(allowed) or 'none'}")
     if error.validator == "enum":
         return f"{path}: {where} = {error.instance!r} is not allowed; allowed values: " + \
@@ -111,9 +108,7 @@ def load_profile(path: str | Path) -> Profile:
     train = raw["train"]
     for name in train.get("iters_per_run", {}):
         if name not in RUNS:
-            close = difflib.get_close_matches(name, RUNS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{path}: train.iters_per_run has unknown run {name!r}{hint}; "
+            raise ConfigError(f"{path}: train.iters_per_run has unknown run {name!r}{did_you_mean(name, RUNS)}; "
                               f"allowed: {', '.join(RUNS)}")
     return Profile(
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),

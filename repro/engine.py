@@ -6,6 +6,7 @@ on fresh noise with the critic frozen. Logged values are those of the last criti
 official code. No file I/O here: `repro.train` owns the run directory, `repro.bench` times this class.
 """
 
+import dataclasses
 import random
 
 import numpy as np
@@ -57,8 +58,8 @@ class Engine:
         shape = self.data.shape
         nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
         sizes = Sizes(nz=cfg.nz, nc=nc, isize=isize, n_extra_layers=cfg.n_extra_layers, critic_norm=cfg.critic_norm)
-        self.G = build(cfg.generator, Sizes(**{**sizes.__dict__, "width": cfg.width_g})).to(device)
-        self.D = build(cfg.critic, Sizes(**{**sizes.__dict__, "width": cfg.width_d})).to(device)
+        self.G = build(cfg.generator, dataclasses.replace(sizes, width=cfg.width_g)).to(device)
+        self.D = build(cfg.critic, dataclasses.replace(sizes, width=cfg.width_d)).to(device)
         self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())

@@ -3,6 +3,14 @@
 The CLI prints a ReproError as one line and exits with status 2; anything else is a bug and keeps its traceback.
 """
 
+import difflib
+
+
+def did_you_mean(name: str, options) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''."""
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
 
 class ReproError(Exception):
     """Base class of every error caused by user input rather than by a bug."""

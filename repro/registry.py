@@ -5,7 +5,7 @@ A profile (configs/*.yaml) only scales these runs: iterations, image size, width
 
 from dataclasses import dataclass
 
-from repro.errors import ConfigError
+from repro.errors import ConfigError, did_you_mean
 from repro.optim import OptimSpec
 
 
@@ -103,9 +103,6 @@ RUNS: dict[str, Run] = {
 
 def get_run(name: str) -> Run:
     if name not in RUNS:
-        import difflib
-
-        close = difflib.get_close_matches(name, RUNS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown run {name!r}{hint}; `python -m repro runs` lists them: {', '.join(RUNS)}")
+        raise ConfigError(f"unknown run {name!r}{did_you_mean(name, RUNS)}; `python -m repro runs` lists them: "
+                          f"{', '.join(RUNS)}")
     return RUNS[name]

@@ -1,0 +1,51 @@
+"""Profiles only scale the registry's runs; both shipped profiles validate and resolve every run."""
+
+import pytest
+import torch
+
+from repro.config import load_profile, resolve
+from repro.engine import Engine
+from repro.errors import ConfigError
+from repro.registry import RUNS
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("profile", ["default", "paper"])
+def test_shipped_profiles_resolve_every_run(profile):
+    p = load_profile(ROOT / "configs" / f"{profile}.yaml")
+    for name, run in RUNS.items():
+        cfg = resolve(name, p, p.seeds[0])
+        assert (cfg.opt_d, cfg.n_critic, cfg.clip, cfg.objective) == (run.opt_d, run.n_critic, run.clip, run.objective)
+        assert cfg.iters == (p.iters or run.iters)
+    assert resolve("wgan-dcgan", p, 0).width_g == {"default": 16, "paper": 64}[profile]
+
+
+def test_paper_profile_trains_the_paper_iterations():
+    p = load_profile(ROOT / "configs" / "paper.yaml")
+    assert resolve("wgan-dcgan", p, 0).iters == 600_000 and resolve("toy-8gaussians-gp", p, 0).iters == 100_000
+
+
+def test_every_run_builds_under_the_default_profile():
+    p = load_profile(ROOT / "configs" / "default.yaml")
+    for name in RUNS:
+        engine = Engine(resolve(name, p, 0), torch.device("cpu"))
+        assert engine.sample().shape[0] == 64
+
+
+def test_iters_per_run_overrides_and_checks_run_names(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("profile: p\ntrain: {iters: 10, iters_per_run: {gan-mlp: 3}}\ndata: {lsun-bedroom: mnist-bundled}\n")
+    p = load_profile(path)
+    assert resolve("gan-mlp", p, 0).iters == 3 and resolve("gan-dcgan", p, 0).iters == 10
+    assert resolve("gan-mlp", p, 0, iters=7).iters == 7  # the command line wins
+    path.write_text("profile: p\ntrain: {iters_per_run: {gan-mpl: 3}}\ndata: {}\n")
+    with pytest.raises(ConfigError, match="unknown run 'gan-mpl' \\(did you mean 'gan-mlp'\\?\\)"):
+        load_profile(path)
+
+
+def test_missing_data_entry_is_named(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("profile: p\ntrain: {}\ndata: {}\n")
+    with pytest.raises(ConfigError, match="data has no entry for 'lsun-bedroom'"):
+        resolve("wgan-dcgan", load_profile(path), 0)
+    assert resolve("toy-swissroll-gp", load_profile(path), 0).data_source == "swissroll"
