@@ -119,6 +119,30 @@ def _read_meta(run_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() and (run_dir / "final.pt").exists() else None
 
 
+def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.device, status: str, gen_iter: int,
+                  start: int, wall_s: float, started: str) -> None:
+    """meta.json, then final.pt last: the two declared outputs of a training job."""
+    meta = {
+        "status": status, "gen_iter": gen_iter, "iters": cfg.iters,
+        "diverged_at": gen_iter if status == "diverged" else None,
+        "run": cfg.run, "profile": cfg.profile, "seed": cfg.seed, "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+        "data": {"source": cfg.data_source, "shape": list(engine.data.shape)},
+        "parameters": engine.parameter_counts,
+        "wall_s": round(wall_s, 3), "started": started,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "gen_iters_per_s": round(gen_iter / wall_s, 4) if wall_s else None,
+        "resumed_from": start or None,
+        "versions": {"repro": repro.__version__, "python": platform.python_version(), "torch": torch.__version__,
+                     "numpy": np.__version__},
+        "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(),
+    }
+    atomic.write_json(run_dir / "meta.json", meta)
+    with atomic.atomic_path(run_dir / "final.pt") as tmp:
+        torch.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
+                    "status": status, "gen_iter": gen_iter}, tmp)
+
+
 def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False) -> int:
     """Trains (or resumes) one run × seed. Returns the process exit status: 0 done or diverged, 128+N on signal N."""
     run_dir = Path(run_dir)
@@ -179,25 +203,7 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
         _save_samples(run_dir, engine, gen_iter)
     _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
     log.close()
-    meta = {
-        "status": status, "gen_iter": gen_iter, "iters": cfg.iters,
-        "diverged_at": gen_iter if status == "diverged" else None,
-        "run": cfg.run, "profile": cfg.profile, "seed": cfg.seed, "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
-        "data": {"source": cfg.data_source, "shape": list(engine.data.shape)},
-        "parameters": engine.parameter_counts,
-        "wall_s": round(wall_s, 3), "started": started,
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "gen_iters_per_s": round(gen_iter / wall_s, 4) if wall_s else None,
-        "resumed_from": start or None,
-        "versions": {"repro": repro.__version__, "python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": np.__version__},
-        "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(),
-    }
-    atomic.write_json(run_dir / "meta.json", meta)
-    with atomic.atomic_path(run_dir / "final.pt") as tmp:
-        torch.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
-                    "status": status, "gen_iter": gen_iter}, tmp)
+    _write_result(run_dir, cfg, engine, dev, status, gen_iter, start, wall_s, started)
     verdict = "diverged at generator iteration" if status == "diverged" else "completed generator iterations:"
     print(f"{run_dir}: {verdict} {gen_iter} ({wall_s:.1f} s of training)")
     return 0
