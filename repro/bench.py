@@ -1,7 +1,6 @@
 """`python -m repro bench`: throughput measured on the real training code, results as a table and a JSON file."""
 
 import dataclasses
-import json
 import platform
 import tempfile
 import time
