@@ -46,6 +46,27 @@ def _models(args) -> int:
     return 0
 
 
+def _prepare(args) -> int:
+    if args.dataset == "lsun":
+        from repro.data.lsun import prepare_lsun
+
+        prepare_lsun(args.lmdb, args.size, args.out, args.limit, args.workers, args.max_bad, args.fast_decode,
+                     args.quiet)
+    else:
+        from repro.data.vision import PREPARERS
+
+        PREPARERS[args.dataset](args)
+    return 0
+
+
+def _download(args) -> int:
+    from repro.data.download import download_lsun
+
+    path = download_lsun(args.category, args.out, args.split, args.url, args.quiet)
+    print(f"{path}: ready; next: python -m repro prepare lsun --lmdb {path} --size 64 --out DIR")
+    return 0
+
+
 def _bench(args) -> int:
     from repro.bench import bench_train
 
@@ -73,6 +94,39 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list every architecture with its parameter count")
     p.add_argument("--json", action="store_true", help="one object: name -> parameter count")
     p.set_defaults(handler=_models)
+
+    p = sub.add_parser("prepare", help="turn a dataset into an image store (uint8 images.npy + manifest.json)")
+    datasets = p.add_subparsers(dest="dataset", required=True)
+    d = datasets.add_parser("lsun", help="an LSUN LMDB folder (JPEG/WebP values); resumable")
+    d.add_argument("--lmdb", required=True, help="the folder holding data.mdb, e.g. bedroom_train_lmdb")
+    d.add_argument("--limit", type=int, help="only the first N entries (key order)")
+    d.add_argument("--workers", type=int, default=1, help="decoding processes")
+    d.add_argument("--max-bad", type=float, default=0.01, help="fail when more than this fraction is undecodable")
+    d.add_argument("--fast-decode", action="store_true",
+                   help="decode JPEGs at reduced scale first (faster, not pixel-exact; difference recorded)")
+    for name, about in (("cifar10", "CIFAR-10 through torchvision (train and test stores)"),
+                        ("mnist", "MNIST through torchvision (train 50k / validation 10k / test stores)")):
+        d2 = datasets.add_parser(name, help=about)
+        d2.add_argument("--root", required=True, help="torchvision dataset root")
+        d2.add_argument("--download", action="store_true", help="download when the files are missing")
+    datasets.add_parser("mnist-bundled", help="the MNIST test digits bundled in the repository")
+    for name, d in datasets.choices.items():
+        default = {"lsun": 64, "cifar10": 32, "mnist": 28, "mnist-bundled": 32}[name]
+        d.add_argument("--size", type=int, choices=[16, 28, 32, 64, 128], default=default,
+                       help=f"side of the stored images (default {default})")
+        d.add_argument("--out", required=True, help="store directory (a folder per split for cifar10/mnist)")
+        d.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_prepare)
+
+    p = sub.add_parser("download", help="fetch a dataset (resumable)")
+    what = p.add_subparsers(dest="what", required=True)
+    d = what.add_parser("lsun", help="an official LSUN scene zip, unpacked to <out>/<category>_<split>_lmdb")
+    d.add_argument("--category", required=True, help="e.g. bedroom")
+    d.add_argument("--split", choices=["train", "val"], default="train")
+    d.add_argument("--out", required=True, help="folder for the zip and the LMDB folder")
+    d.add_argument("--url", default="http://dl.yf.io/lsun/scenes", help="base URL of the LSUN scene zips")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_download)
 
     p = sub.add_parser("bench", help="throughput benchmarks")
     bench = p.add_subparsers(dest="bench", required=True)

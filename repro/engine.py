@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from repro.config import RunConfig
-from repro.data import open_sampler
+from repro.data.sampler import open_sampler
 from repro.errors import ConfigError
 from repro.nets import Sizes, build, count_parameters
 from repro.objectives import make_objective

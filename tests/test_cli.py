@@ -27,3 +27,8 @@ def test_runs_human_listing_names_each_run():
 def test_train_help_documents_the_command():
     out = repro_cli("train", "--help", check=True).stdout
     assert "--config" in out and "--seed" in out and "--iters" in out and "--device" in out
+
+
+def test_download_names_a_mistyped_category():
+    result = repro_cli("download", "lsun", "--category", "bedrom", "--out", "unused")
+    assert result.returncode == 2 and "did you mean 'bedroom'" in result.stderr

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from repro.data import open_sampler
+from repro.data.sampler import open_sampler
+from repro.data.store import write_store
 from repro.data.toy import EightGaussians, SwissRoll, TwentyFiveGaussians
 from repro.data.vision import mnist_bundled
 from repro.errors import DataError
@@ -66,8 +67,12 @@ def test_image_batches_are_in_minus_one_one():
 
 
 def test_missing_store_names_the_path_and_the_fix(tmp_path):
-    with pytest.raises(DataError, match=r"images.npy: image store not found; build it with `python -m repro prepare"):
+    with pytest.raises(DataError, match=r"images.npy: image store not found or incomplete \(no manifest.json\); "
+                                        r"build it with `python -m repro prepare"):
         open_sampler(str(tmp_path), 64, 64, 0, CPU)
     np.save(tmp_path / "images.npy", np.zeros((100, 3, 32, 32), np.uint8))
+    with pytest.raises(DataError, match="incomplete"):  # images without a manifest: a prepare that was killed
+        open_sampler(str(tmp_path), 32, 64, 0, CPU)
+    write_store(tmp_path, [np.zeros((100, 3, 32, 32), np.uint8)], 100, (3, 32, 32), {"dataset": "zeros"})
     with pytest.raises(DataError, match="32×32 images but the profile asks for image_size 64"):
         open_sampler(str(tmp_path), 64, 64, 0, CPU)

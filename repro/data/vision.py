@@ -1,14 +1,23 @@
-"""Image datasets read without torchvision's download machinery: the MNIST test digits bundled in the repo."""
+"""CIFAR-10 and MNIST through torchvision's dataset classes, and the MNIST test digits bundled in the repo,
+each turned into image stores (one per split) with the split written in the manifest."""
 
 import gzip
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+import repro
 from repro.errors import DataError
 
 BUNDLED = Path(__file__).parent / "bundled"
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_FILES = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)] + ["cifar-10-batches-py/test_batch"]
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+MNIST_FILES = [f"MNIST/raw/{n}" for n in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+MNIST_TRAIN = 50_000  # WGAN-GP's mnist.pkl.gz: first 50k training digits train, last 10k validation (spec §5.2)
 
 
 def read_idx_images(path: Path) -> np.ndarray:
@@ -26,16 +35,97 @@ def read_idx_images(path: Path) -> np.ndarray:
 def resize_center_crop(image: Image.Image, size: int) -> Image.Image:
     """torchvision Resize(size) + CenterCrop(size) on a PIL image: shorter side to `size` (bilinear), centre crop."""
     w, h = image.size
-    scale = size / min(w, h)
-    nw, nh = (size, round(h * scale)) if w <= h else (round(w * scale), size)
+    nw, nh = (size, int(size * h / w)) if w <= h else (int(size * w / h), size)  # torchvision truncates
     image = image.resize((nw, nh), Image.BILINEAR)
     left, top = round((nw - size) / 2.0), round((nh - size) / 2.0)
     return image.crop((left, top, left + size, top + size))
 
 
+def resize_all(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 N×H×W(×C) → N×C×size×size with the official transform (a no-op at the native size)."""
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.shape[1] != size or images.shape[2] != size:
+        squeeze = images.shape[3] == 1
+        images = np.stack([np.asarray(resize_center_crop(Image.fromarray(x[..., 0] if squeeze else x), size))
+                           for x in images])
+        images = images[..., None] if squeeze else images
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+
+
 def mnist_bundled(size: int) -> np.ndarray:
     """The 10,000 bundled MNIST test digits as uint8 N×1×size×size (the default profile's stand-in for LSUN)."""
-    digits = read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz")
-    if size == digits.shape[1]:
-        return digits[:, None].copy()
-    return np.stack([np.asarray(resize_center_crop(Image.fromarray(d), size)) for d in digits])[:, None]
+    return resize_all(read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz"), size)
+
+
+def _require(root: Path, files: list[str], url: str, name: str) -> None:
+    missing = [f for f in files if not (root / f).exists()]
+    if missing:
+        raise DataError(f"{root}: {name} files missing ({', '.join(missing)}); run with --download where online, "
+                        f"or fetch them from {url} into {root}")
+
+
+def _torchvision(cls, root: Path, download: bool, url: str, **kwargs):
+    try:
+        return cls(str(root), download=download, **kwargs)
+    except (OSError, RuntimeError) as e:  # URLError is an OSError; a failed checksum a RuntimeError
+        raise DataError(f"{root}: {cls.__name__} could not be loaded or downloaded from {url} ({e})") from None
+
+
+def _write_splits(out: Path, splits: dict, dataset: str, size: int, source: str) -> None:
+    from repro.data.store import write_store
+
+    for split, (images, labels) in splits.items():
+        stored = resize_all(images, size)
+        manifest = write_store(Path(out) / split, [stored], len(stored), stored.shape[1:], {
+            "dataset": dataset, "split": split, "source": source, "size": size,
+            "transform": "none" if stored.shape[2] == images.shape[1] else "Resize(size) + CenterCrop(size) (PIL)",
+            "versions": {"repro": repro.__version__, "numpy": np.__version__},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
+        print(f"{Path(out) / split}: {manifest['count']} {dataset} {split} images, sha256 {manifest['sha256'][:12]}…")
+
+
+def prepare_cifar10(args) -> None:
+    from torchvision.datasets import CIFAR10
+
+    root = Path(args.root)
+    if not args.download:
+        _require(root, CIFAR10_FILES, CIFAR10_URL, "CIFAR-10")
+    splits = {}
+    for split, train in (("train", True), ("test", False)):
+        ds = _torchvision(CIFAR10, root, args.download, CIFAR10_URL, train=train)
+        splits[split] = (ds.data, np.asarray(ds.targets))
+    _write_splits(args.out, splits, "cifar10", args.size, f"torchvision CIFAR10 at {root.resolve()}")
+
+
+def prepare_mnist(args) -> None:
+    from torchvision.datasets import MNIST
+
+    root = Path(args.root)
+    if not args.download:
+        _require(root, MNIST_FILES, MNIST_URL, "MNIST")
+    train = _torchvision(MNIST, root, args.download, MNIST_URL, train=True)
+    test = _torchvision(MNIST, root, args.download, MNIST_URL, train=False)
+    images, labels = train.data.numpy(), train.targets.numpy()
+    _write_splits(args.out, {
+        "train": (images[:MNIST_TRAIN], labels[:MNIST_TRAIN]),
+        "validation": (images[MNIST_TRAIN:], labels[MNIST_TRAIN:]),
+        "test": (test.data.numpy(), test.targets.numpy()),
+    }, "mnist", args.size, f"torchvision MNIST at {root.resolve()}")
+
+
+def prepare_mnist_bundled(args) -> None:
+    from repro.data.store import write_store
+
+    digits = mnist_bundled(args.size)
+    labels = np.frombuffer(gzip.decompress((BUNDLED / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:],
+                           dtype=np.uint8)
+    manifest = write_store(Path(args.out), [digits], len(digits), digits.shape[1:], {
+        "dataset": "mnist", "split": "test", "source": "repro/data/bundled/mnist (see SOURCE.md)",
+        "size": args.size, "transform": "Resize(size) + CenterCrop(size) (PIL)",
+        "versions": {"repro": repro.__version__, "numpy": np.__version__},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
+    print(f"{args.out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
+
+
+PREPARERS = {"cifar10": prepare_cifar10, "mnist": prepare_mnist, "mnist-bundled": prepare_mnist_bundled}

@@ -1,0 +1,108 @@
+"""LSUN LMDB → image store: pixels equal to the official transform, bad entries, resume, CLI errors."""
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from torchvision import transforms
+
+from repro.data.lsun import CHUNK, open_lmdb, prepare_lsun
+from repro.data.store import load_store, sha256_file
+from tests.conftest import ROOT, repro_cli
+
+
+def reference(value: bytes, size: int) -> np.ndarray:
+    """Independent path: PIL decode → torchvision Resize(size) → CenterCrop(size), as the official WGAN code."""
+    image = transforms.CenterCrop(size)(transforms.Resize(size)(Image.open(io.BytesIO(value)).convert("RGB")))
+    return np.asarray(image).transpose(2, 0, 1)
+
+
+def lmdb_items(path):
+    with open_lmdb(path).begin() as txn:
+        return [(bytes(k), bytes(v)) for k, v in txn.cursor()]
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_pixels_equal_torchvision_resize_and_center_crop(lsun_small, tmp_path, size):
+    manifest = prepare_lsun(lsun_small, size, tmp_path, quiet=True, max_bad=0.5)
+    images = load_store(tmp_path)
+    skipped = {s["key"] for s in manifest["skipped"]}
+    good = [(k, v) for k, v in lmdb_items(lsun_small) if k.decode() not in skipped]
+    assert images.shape == (len(good), 3, size, size) == tuple(manifest["shape"])
+    for row, (_, value) in zip(images, good):
+        assert np.array_equal(row, reference(value, size))  # exactly, portrait and landscape alike
+    assert manifest["sha256"] == sha256_file(tmp_path / "images.npy")
+
+
+def test_corrupt_entries_are_skipped_and_listed(lsun_small, tmp_path):
+    manifest = prepare_lsun(lsun_small, 64, tmp_path, quiet=True, max_bad=0.5)
+    reasons = {s["key"]: s["reason"] for s in manifest["skipped"]}
+    assert set(reasons) == {"d" * 40, "e" * 40, "f" * 40}
+    assert "undecodable jpeg" in reasons["f" * 40] and "truncated" in reasons["f" * 40]
+    assert reasons["e" * 40].startswith("not a JPEG or WebP")
+    assert reasons["d" * 40].startswith("not a JPEG or WebP image (first bytes 89504e47")  # a PNG is not LSUN's format
+    assert manifest["count"] == 12 - 3 and manifest["lmdb_entries"] == 12
+    assert manifest["versions"]["pillow"] and manifest["transform"].startswith("PIL decode")
+
+
+def test_over_the_bad_entry_limit_exits_2_with_one_line(lsun_small, tmp_path):
+    result = repro_cli("prepare", "lsun", "--lmdb", lsun_small, "--size", 32, "--out", tmp_path, "--quiet")
+    assert result.returncode == 2
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "undecodable entries, over the limit of 1.00%" in err
+    assert "--max-bad" in err and str(lsun_small) in err
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_limit_and_rerun(lsun_small, tmp_path):
+    first = prepare_lsun(lsun_small, 32, tmp_path, limit=4, quiet=True)
+    assert first["count"] == 4
+    result = repro_cli("prepare", "lsun", "--lmdb", lsun_small, "--size", 32, "--out", tmp_path, "--limit", 4)
+    assert result.returncode == 0 and "already prepared" in result.stdout
+
+
+def test_fast_decode_is_opt_in_and_its_difference_is_recorded(lsun_small, tmp_path):
+    exact = prepare_lsun(lsun_small, 64, tmp_path / "exact", quiet=True, max_bad=0.5)
+    fast = prepare_lsun(lsun_small, 64, tmp_path / "fast", quiet=True, max_bad=0.5, fast_decode=True)
+    assert exact["fast_decode_difference"] is None
+    report = fast["fast_decode_difference"]
+    assert report["compared"] == 9
+    diff = np.abs(load_store(tmp_path / "fast").astype(int) - load_store(tmp_path / "exact").astype(int))
+    assert diff.max() == report["max_abs_diff"] > 0  # draft decoding at 1/4 scale is not pixel-exact
+    assert 0 < report["mean_abs_diff"] < 10
+
+
+def test_not_an_lsun_folder_is_named(tmp_path):
+    result = repro_cli("prepare", "lsun", "--lmdb", tmp_path, "--size", 64, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert f"{tmp_path}: no data.mdb here" in result.stderr
+
+
+@pytest.mark.slow
+def test_kill_9_during_preprocessing_then_rerun_gives_the_same_sha256(lsun_large, tmp_path):
+    uninterrupted = prepare_lsun(lsun_large, 64, tmp_path / "whole", quiet=True)
+    assert uninterrupted["count"] == 3000 and 3000 > 3 * CHUNK
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "repro", "prepare", "lsun", "--lmdb", str(lsun_large), "--size", "64", "--out",
+           str(out), "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while len(list((out / ".partial").glob("chunk_*.json"))) < 2:
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists()
+    done_before = len(list((out / ".partial").glob("chunk_*.json")))
+    assert 2 <= done_before < 6
+    assert repro_cli("prepare", "lsun", "--lmdb", lsun_large, "--size", 64, "--out", out, "--workers", 2,
+                     "--quiet").returncode == 0
+    resumed = json.loads((out / "manifest.json").read_text())
+    assert resumed["sha256"] == uninterrupted["sha256"] == sha256_file(out / "images.npy")
+    assert not (out / ".partial").exists()
