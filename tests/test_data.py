@@ -8,19 +8,22 @@ import torch
 
 from repro.data.sampler import open_sampler
 from repro.data.store import write_store
-from repro.data.toy import EightGaussians, SwissRoll, TwentyFiveGaussians
+from repro.data.toy import EightGaussians, Gaussian1D, ParallelLines, SwissRoll, TwentyFiveGaussians
 from repro.data.vision import mnist_bundled
 from repro.errors import DataError
 
 CPU = torch.device("cpu")
 
 
-def test_eight_gaussians_sit_on_the_scaled_circle():
-    points = EightGaussians(4096, 0).next()
-    radius = points.norm(dim=1)
-    assert torch.allclose(radius.mean(), torch.tensor(2 / 1.414), atol=0.01)
-    angles = torch.round(torch.atan2(points[:, 1], points[:, 0]) / (math.pi / 4)) % 8
-    assert torch.bincount(angles.long(), minlength=8).min() > 4096 / 8 * 0.8  # all 8 modes, about equally
+def test_eight_gaussians_means_and_spread_per_mode():
+    points = EightGaussians(16384, 0).next()
+    centres = EightGaussians.CENTERS / 1.414
+    mode = torch.cdist(points, centres).argmin(dim=1)
+    for k in range(8):
+        members = points[mode == k]
+        assert len(members) > 16384 / 8 * 0.9  # every mode, about equally often
+        assert torch.allclose(members.mean(0), centres[k], atol=0.01)
+        assert torch.allclose(members.std(0), torch.full((2,), 0.02 / 1.414), rtol=0.1)
 
 
 def test_twenty_five_gaussians_are_a_fixed_set_cycled_in_order():
@@ -32,9 +35,23 @@ def test_twenty_five_gaussians_are_a_fixed_set_cycled_in_order():
 
 
 def test_swiss_roll_matches_the_sklearn_formula():
-    points = SwissRoll(5000, 0).next() * 7.5
-    t = points.norm(dim=1)  # radius ≈ t ∈ [1.5π, 4.5π] up to noise 0.25
+    points = SwissRoll(20000, 0).next().double() * 7.5
+    t = points.norm(dim=1)  # radius ≈ t ~ U[1.5π, 4.5π] up to the 0.25 noise
     assert t.min() > 1.5 * math.pi - 1.5 and t.max() < 4.5 * math.pi + 1.5
+    assert abs(t.mean().item() - 3 * math.pi) < 0.05 and abs(t.std().item() - 3 * math.pi / math.sqrt(12)) < 0.05
+    # x = t·cos t, z = t·sin t (+ noise): E[x] = [t sin t + cos t]/3π = 2, E[z] = [sin t − t cos t]/3π = 2/3π
+    assert torch.allclose(points.mean(0), torch.tensor([2.0, 2 / (3 * math.pi)], dtype=torch.float64), atol=0.15)
+
+
+def test_parallel_lines_lie_on_x_equal_theta():
+    points = ParallelLines(1000, 0, theta=0.7).next()
+    assert (points[:, 0] == 0.7).all() and points[:, 1].min() >= 0 and points[:, 1].max() <= 1
+    assert abs(points[:, 1].mean().item() - 0.5) < 0.03
+
+
+def test_one_dimensional_gaussian():
+    x = Gaussian1D(20000, 0, mean=2.0, std=0.5).next()
+    assert x.shape == (20000, 1) and abs(x.mean().item() - 2) < 0.01 and abs(x.std().item() - 0.5) < 0.01
 
 
 @pytest.mark.parametrize("source", ["8gaussians", "25gaussians", "swissroll", "mnist-bundled"])

@@ -76,4 +76,30 @@ class SwissRoll(ToySampler):
         return (roll[[0, 2]].T / 7.5).float()
 
 
+class ParallelLines(ToySampler):
+    """WGAN Example 1 (Fig 1): (θ, z) with z ~ U[0, 1]; θ = 0 is P_0, the vertical segment through the origin."""
+
+    def __init__(self, batch_size, seed, device=torch.device("cpu"), theta: float = 0.0):
+        super().__init__(batch_size, seed, device)
+        self.theta = theta
+
+    def _draw(self):
+        z = torch.rand(self.batch_size, generator=self.rng)
+        return torch.stack([torch.full_like(z, self.theta), z], dim=1)
+
+
+class Gaussian1D(ToySampler):
+    """N(mean, std²) on the line (WGAN Fig 2 compares two of them; the paper gives no values, issue 6 picks)."""
+
+    shape = (1,)
+
+    def __init__(self, batch_size, seed, device=torch.device("cpu"), mean: float = 0.0, std: float = 1.0):
+        super().__init__(batch_size, seed, device)
+        self.mean, self.std = mean, std
+
+    def _draw(self):
+        return self.mean + self.std * torch.randn(self.batch_size, 1, generator=self.rng)
+
+
+# Training sources a registry run can name; ParallelLines and Gaussian1D are parameterised by their experiments.
 TOY_DATASETS = {"8gaussians": EightGaussians, "25gaussians": TwentyFiveGaussians, "swissroll": SwissRoll}
