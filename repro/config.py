@@ -27,6 +27,7 @@ class Profile:
     sample_every: int
     checkpoint_every: int
     data: dict
+    sampling: str = "epoch"
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
 
@@ -60,6 +61,7 @@ class RunConfig:
     gp_lambda: float
     gp_one_sided: bool
     lr_decay: bool
+    sampling: str
     sample_every: int
     checkpoint_every: int
 
@@ -114,7 +116,7 @@ def load_profile(path: str | Path) -> Profile:
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
-        checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"],
+        checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}))
 
 
@@ -138,5 +140,5 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
         n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
-        gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay,
+        gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every)

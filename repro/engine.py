@@ -54,7 +54,8 @@ class Engine:
         torch.manual_seed(int(init_seed))
         np.random.seed(int(init_seed))
         random.seed(int(init_seed))
-        self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device)
+        self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
+                                 replacement=cfg.sampling == "replacement")
         shape = self.data.shape
         nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
         sizes = Sizes(nz=cfg.nz, nc=nc, isize=isize, n_extra_layers=cfg.n_extra_layers, critic_norm=cfg.critic_norm)

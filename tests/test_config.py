@@ -34,7 +34,8 @@ def test_every_run_builds_under_the_default_profile():
 
 def test_iters_per_run_overrides_and_checks_run_names(tmp_path):
     path = tmp_path / "p.yaml"
-    path.write_text("profile: p\ntrain: {iters: 10, iters_per_run: {gan-mlp: 3}}\ndata: {lsun-bedroom: mnist-bundled}\n")
+    path.write_text("profile: p\ntrain: {iters: 10, iters_per_run: {gan-mlp: 3}}\n"
+                    "data: {lsun-bedroom: mnist-bundled}\n")
     p = load_profile(path)
     assert resolve("gan-mlp", p, 0).iters == 3 and resolve("gan-dcgan", p, 0).iters == 10
     assert resolve("gan-mlp", p, 0, iters=7).iters == 7  # the command line wins

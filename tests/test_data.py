@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.data.sampler import open_sampler
+from repro.data.sampler import ImageSampler, open_sampler
 from repro.data.store import write_store
 from repro.data.toy import EightGaussians, Gaussian1D, ParallelLines, SwissRoll, TwentyFiveGaussians
 from repro.data.vision import mnist_bundled
@@ -93,3 +93,29 @@ def test_missing_store_names_the_path_and_the_fix(tmp_path):
     write_store(tmp_path, [np.zeros((100, 3, 32, 32), np.uint8)], 100, (3, 32, 32), {"dataset": "zeros"})
     with pytest.raises(DataError, match="32×32 images but the profile asks for image_size 64"):
         open_sampler(str(tmp_path), 64, 64, 0, CPU)
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_every_placement_gives_the_same_batches_and_resumes(replacement):
+    images = mnist_bundled(16)[:300]  # 4 batches of 64 per epoch: plans roll over quickly
+    streams = {}
+    for placement in ("host", "resident", "prefetch"):
+        sampler = ImageSampler(images, 64, 9, CPU, replacement, placement)
+        for _ in range(7):
+            sampler.next()
+        state = sampler.state_dict()
+        streams[placement] = [sampler.next() for _ in range(10)]
+        again = ImageSampler(images, 64, 9, CPU, replacement, placement)
+        again.load_state_dict(state)
+        assert all(torch.equal(x, again.next()) for x in streams[placement])
+    assert all(torch.equal(a, b) for a, b in zip(streams["host"], streams["resident"]))
+    assert all(torch.equal(a, b) for a, b in zip(streams["host"], streams["prefetch"]))
+
+
+def test_epochs_visit_every_image_once_replacement_does_not():
+    images = np.arange(256, dtype=np.uint8).reshape(256, 1, 1, 1)
+    epoch = ImageSampler(images, 64, 0, CPU)
+    seen = torch.cat([epoch.next() for _ in range(4)]).flatten()
+    assert sorted(((seen + 1) * 127.5).round().long().tolist()) == list(range(256))
+    drawn = torch.cat([ImageSampler(images, 64, 0, CPU, replacement=True).next() for _ in range(1)]).flatten()
+    assert len(drawn.unique()) < 64  # 64 draws with replacement from 256 repeat (birthday bound)

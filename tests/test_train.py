@@ -153,4 +153,5 @@ def test_bad_value_names_the_allowed_values(tmp_path):
     bad.write_text(TINY.read_text().replace("image_size: 16", "image_size: 48"))
     result = repro_cli("train", "wgan-dcgan", "--config", bad)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {bad}: train.image_size = 48 is not allowed; allowed values: 16, 32, 64, 128"
+    expected = f"error: {bad}: train.image_size = 48 is not allowed; allowed values: 16, 32, 64, 128"
+    assert result.stderr.strip() == expected

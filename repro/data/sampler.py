@@ -1,5 +1,6 @@
 """Batches for training: a logical dataset resolved through the profile to a concrete source, then sampled."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from repro.data.vision import mnist_bundled
 from repro.errors import DataError
 
 
-def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device):
+def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device,
+                 replacement: bool = False):
     """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store."""
     if source in TOY_DATASETS:
         return TOY_DATASETS[source](batch_size, seed, device)
@@ -22,43 +24,90 @@ def open_sampler(source: str, image_size: int, batch_size: int, seed: int, devic
         if images.shape[2:] != (image_size, image_size):
             raise DataError(f"{source}: store holds {images.shape[2]}×{images.shape[3]} images but the profile "
                             f"asks for image_size {image_size}; prepare a store at that size")
-    return ImageSampler(images, batch_size, seed, device)
+    return ImageSampler(images, batch_size, seed, device, replacement)
 
 
 class ImageSampler:
-    """Batches of `batch_size` images in [−1, 1] from a fresh random permutation per epoch.
+    """Batches of `batch_size` images in [−1, 1] on `device`, from a seeded index plan.
 
-    The official loader (shuffle=True, no drop_last) ends each epoch with a short batch; here every batch is
-    full and the remainder of a permutation is skipped, so every critic step sees exactly m images.
-    The state is the generator state before the current permutation plus the position in it.
+    The plan is a fresh permutation per epoch (`replacement=False`, the official DataLoader's shuffle; the
+    official loader ends each epoch with a short batch, here every batch is full and a permutation's remainder
+    is skipped) or blocks of indices drawn with replacement. Its state - the generator state before the
+    current plan and the position in it - is all a checkpoint needs.
+
+    Where the images live: on CUDA, the whole store is copied to the GPU when it fits in half the free memory,
+    and plans are sliced there, so a critic step does no per-batch host work; otherwise batches are gathered
+    from the (memory-mapped) store into pinned memory one step ahead by a background thread. `placement`
+    forces "resident", "prefetch" or "host" (the CPU default) - the batches are the same in every mode.
     """
 
-    def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device):
+    REPLACEMENT_BLOCK = 1024  # batches drawn per plan when sampling with replacement
+
+    def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device,
+                 replacement: bool = False, placement: str | None = None):
         if len(images) < batch_size:
             raise DataError(f"{len(images)} images are fewer than one batch of {batch_size}")
-        self.images = images  # may be a memory map: only the rows of each batch are read
-        self.shape = tuple(images.shape[1:])
-        self.batch_size, self.device = batch_size, device
+        self.images, self.shape = images, tuple(images.shape[1:])
+        self.batch_size, self.device, self.replacement = batch_size, device, replacement
+        self.placement = placement or self._choose_placement(images, device)
+        self.resident = torch.from_numpy(np.asarray(images)).to(device) if self.placement == "resident" else None
+        self.gather = ThreadPoolExecutor(1) if self.placement == "prefetch" else None
+        self.pending = None  # (future batch, plan state after it) in prefetch mode
         self.rng = torch.Generator().manual_seed(seed)
-        self._new_epoch()
+        self._new_plan()
+        self.consumed = self._plan_state()
 
-    def _new_epoch(self):
-        self.epoch_state = self.rng.get_state()
-        self.perm = torch.randperm(len(self.images), generator=self.rng)
+    @staticmethod
+    def _choose_placement(images, device) -> str:
+        if device.type != "cuda":
+            return "host"
+        free, _ = torch.cuda.mem_get_info(device)
+        return "resident" if images.nbytes < free // 2 else "prefetch"
+
+    def _new_plan(self):
+        self.plan_rng_state = self.rng.get_state()
+        n = len(self.images)
+        if self.replacement:
+            plan = torch.randint(n, (self.REPLACEMENT_BLOCK * self.batch_size,), generator=self.rng)
+        else:
+            plan = torch.randperm(n, generator=self.rng)
+        self.plan = plan.to(self.device) if self.resident is not None else plan
         self.position = 0
 
-    def next(self) -> torch.Tensor:
-        if self.position + self.batch_size > len(self.perm):
-            self._new_epoch()
-        index = self.perm[self.position:self.position + self.batch_size]
+    def _plan_state(self) -> dict:
+        return {"epoch_state": self.plan_rng_state, "position": self.position}
+
+    def _take(self) -> torch.Tensor:
+        if self.position + self.batch_size > len(self.plan):
+            self._new_plan()
+        index = self.plan[self.position:self.position + self.batch_size]
         self.position += self.batch_size
-        batch = torch.from_numpy(self.images[index.numpy()]).to(self.device, non_blocking=True)
+        return index
+
+    def _gather(self, index: torch.Tensor) -> torch.Tensor:
+        batch = torch.from_numpy(self.images[index.numpy()])
+        return batch.pin_memory() if self.device.type == "cuda" else batch
+
+    def next(self) -> torch.Tensor:
+        if self.resident is not None:
+            batch = self.resident[self._take()]
+            self.consumed = self._plan_state()
+        elif self.gather is not None:
+            if self.pending is None:
+                self.pending = (self.gather.submit(self._gather, self._take()), self._plan_state())
+            future, self.consumed = self.pending
+            self.pending = (self.gather.submit(self._gather, self._take()), self._plan_state())
+            batch = future.result().to(self.device, non_blocking=True)
+        else:
+            batch = self._gather(self._take()).to(self.device)
+            self.consumed = self._plan_state()
         return batch.float().div_(127.5).sub_(1.0)
 
     def state_dict(self) -> dict:
-        return {"epoch_state": self.epoch_state, "position": self.position}
+        return dict(self.consumed)
 
     def load_state_dict(self, state: dict) -> None:
         self.rng.set_state(state["epoch_state"])
-        self._new_epoch()
+        self._new_plan()
         self.position = int(state["position"])
+        self.consumed, self.pending = self._plan_state(), None
