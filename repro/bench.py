@@ -1,6 +1,8 @@
 """`python -m repro bench`: throughput measured on the real training code, results as a table and a JSON file."""
 
+import contextlib
 import dataclasses
+import os
 import platform
 import tempfile
 import time
@@ -14,6 +16,111 @@ from repro.config import Profile, resolve
 from repro.engine import Engine, resolve_device
 
 WARM_ITERS = 2  # untimed: allocator, cuDNN autotuning
+
+
+def _write(result: dict, out: str | None, default: str) -> None:
+    path = Path(out or default)
+    atomic.write_json(path, result)
+    print(f"written to {path}")
+
+
+def _machine(device: torch.device) -> dict:
+    return {"device": str(device), "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
+            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
+            or "cpu", "torch": torch.__version__}
+
+
+@contextlib.contextmanager
+def _synthetic_lmdb(lmdb_dir: str | None, n: int):
+    """The user's LMDB, or n synthetic 256-px JPEGs in LSUN's layout in a temporary folder."""
+    from repro.data.lsun import synthetic_entries, write_lmdb
+
+    if lmdb_dir:
+        yield Path(lmdb_dir)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield write_lmdb(Path(tmp) / "bedroom_train_lmdb", synthetic_entries(n))
+
+
+def bench_prepare(lmdb_dir: str | None, n: int, workers: list[int], size: int, out: str | None) -> int:
+    """Preprocessing images/s (LMDB JPEG → size×size store) for each worker count, and per worker."""
+    from repro.data.lsun import prepare_lsun
+
+    rows = []
+    with _synthetic_lmdb(lmdb_dir, n) as lmdb_path, tempfile.TemporaryDirectory() as tmp:
+        for k in workers:
+            tick = time.perf_counter()
+            manifest = prepare_lsun(lmdb_path, size, Path(tmp) / f"w{k}", limit=n, workers=k, quiet=True)
+            seconds = time.perf_counter() - tick
+            rows.append({"workers": k, "images": manifest["count"], "seconds": round(seconds, 3),
+                         "images_per_s": round(manifest["count"] / seconds, 1),
+                         "images_per_s_per_worker": round(manifest["count"] / seconds / k, 1)})
+    print(f"{'workers':>7s} {'images':>7s} {'seconds':>8s} {'images/s':>9s} {'per worker':>10s}")
+    for r in rows:
+        print(f"{r['workers']:7d} {r['images']:7d} {r['seconds']:8.2f} {r['images_per_s']:9.1f} "
+              f"{r['images_per_s_per_worker']:10.1f}")
+    _write({"benchmark": "prepare", "size": size, "source": str(lmdb_dir or f"{n} synthetic 256-px JPEGs q75"),
+            "rows": rows, **_machine(torch.device("cpu"))}, out, "results/bench/prepare.json")
+    return 0
+
+
+def bench_loader(lmdb_dir: str | None, n: int, batches: int, workers: int, device: str, out: str | None) -> int:
+    """Batches/s of our sampler over the prepared store against the official WGAN path on the same LMDB:
+    torchvision `LSUN` + Resize/CenterCrop/ToTensor/Normalize + `DataLoader(shuffle=True, num_workers)`."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    from repro.data.lsun import prepare_lsun
+    from repro.data.sampler import ImageSampler
+    from repro.data.store import load_store
+
+    dev = resolve_device(device)
+    with _synthetic_lmdb(lmdb_dir, n) as lmdb_path, tempfile.TemporaryDirectory() as tmp:
+        cwd = os.getcwd()
+        os.chdir(tmp)  # torchvision writes its key cache into the working directory
+        try:
+            official = datasets.LSUN(str(lmdb_path.parent), classes=[lmdb_path.name.removesuffix("_lmdb")],
+                                     transform=transforms.Compose([
+                                         transforms.Resize(64), transforms.CenterCrop(64), transforms.ToTensor(),
+                                         transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
+            loader = DataLoader(official, batch_size=64, shuffle=True, num_workers=workers, drop_last=True)
+            it, done = iter(loader), 0
+            next(it)  # worker start-up is not timed
+            tick = time.perf_counter()
+            while done < batches:
+                try:
+                    batch, _ = next(it)
+                except StopIteration:
+                    it = iter(loader)
+                    continue
+                batch.to(dev)
+                done += 1
+            official_s = time.perf_counter() - tick
+            del it, loader
+            official.dbs[0].env.close()
+        finally:
+            os.chdir(cwd)
+        prepare_lsun(lmdb_path, 64, Path(tmp) / "store", limit=n, workers=max(workers, 1), quiet=True)
+        sampler = ImageSampler(load_store(Path(tmp) / "store"), 64, 0, dev)
+        sampler.next()
+        ours_batches = batches * 20
+        tick = time.perf_counter()
+        for _ in range(ours_batches):
+            x = sampler.next()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        ours_s = time.perf_counter() - tick
+    result = {"benchmark": "loader", "batch_size": 64, "size": 64, "dataloader_workers": workers,
+              "official_batches_per_s": round(batches / official_s, 2),
+              "ours_batches_per_s": round(ours_batches / ours_s, 2), "placement": sampler.placement,
+              "source": str(lmdb_dir or f"{n} synthetic 256-px JPEGs q75"), **_machine(dev)}
+    result["speedup"] = round(result["ours_batches_per_s"] / result["official_batches_per_s"], 1)
+    print(f"{'path':44s} {'batches/s':>10s}")
+    print(f"{'official: torchvision LSUN + DataLoader':44s} {result['official_batches_per_s']:10.2f}")
+    print(f"{'ours: image store + ImageSampler (' + sampler.placement + ')':44s} {result['ours_batches_per_s']:10.2f}")
+    print(f"speed-up: {result['speedup']}x (last batch {tuple(x.shape)})")
+    _write(result, out, "results/bench/loader.json")
+    return 0
 
 
 def _paper_profile(store: str) -> Profile:
@@ -47,17 +154,13 @@ def bench_train(run: str, iters: int, device: str, out: str | None) -> int:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - tick
     result = {
-        "benchmark": "train", "run": run, "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
-        "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+        "benchmark": "train", "run": run, **_machine(dev),
         "image_size": cfg.image_size, "batch_size": cfg.batch_size, "n_critic": cfg.n_critic,
         "parameters": engine.parameter_counts, "gen_iters": iters, "seconds": round(seconds, 3),
         "gen_iters_per_s": round(iters / seconds, 3), "critic_steps_per_s": round(critic / seconds, 3),
     }
-    path = Path(out or f"results/bench/train-{run}.json")
-    atomic.write_json(path, result)
     print(f"{'run':18s} {'device':8s} {'size':>5s} {'batch':>5s} {'gen it/s':>9s} {'critic steps/s':>15s}")
     print(f"{run:18s} {str(dev):8s} {cfg.image_size:5d} {cfg.batch_size:5d} {result['gen_iters_per_s']:9.3f} "
           f"{result['critic_steps_per_s']:15.3f}")
-    print(f"written to {path}")
+    _write(result, out, f"results/bench/train-{run}.json")
     return 0

@@ -68,9 +68,13 @@ def _download(args) -> int:
 
 
 def _bench(args) -> int:
-    from repro.bench import bench_train
+    from repro import bench
 
-    return bench_train(args.run, args.iters, args.device, args.out)
+    if args.bench == "train":
+        return bench.bench_train(args.run, args.iters, args.device, args.out)
+    if args.bench == "prepare":
+        return bench.bench_prepare(args.lmdb, args.images, args.workers, args.size, args.out)
+    return bench.bench_loader(args.lmdb, args.images, args.batches, args.workers, args.device, args.out)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -135,7 +139,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--iters", type=int, default=20, help="timed generator iterations")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/train-<run>.json)")
-    b.set_defaults(handler=_bench)
+    b = bench.add_parser("prepare", help="LSUN preprocessing images/s per worker count")
+    b.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    b.add_argument("--size", type=int, default=64)
+    b.add_argument("--out", help="JSON results file (default results/bench/prepare.json)")
+    b = bench.add_parser("loader", help="our sampler against torchvision LSUN + DataLoader, side by side")
+    b.add_argument("--batches", type=int, default=30, help="timed batches of the official path (ours: 20x)")
+    b.add_argument("--workers", type=int, default=2, help="DataLoader workers of the official path")
+    b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    b.add_argument("--out", help="JSON results file (default results/bench/loader.json)")
+    for name in ("prepare", "loader"):
+        bench.choices[name].add_argument("--lmdb", help="an LSUN LMDB folder (default: synthetic 256-px JPEGs)")
+        bench.choices[name].add_argument("--images", type=int, default=2000, help="images to use")
+    p.set_defaults(handler=_bench)
     return top
 
 

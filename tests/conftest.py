@@ -35,16 +35,17 @@ def lsun_small(tmp_path_factory):
     """Six real bedrooms, two synthetic landscape/portrait images, one WebP, three corrupt entries."""
     from PIL import Image
 
-    from tests.lsun_fixture import corrupt_entries, encode, real_entries, synthetic_entries, write_lmdb
+    from repro.data.lsun import synthetic_entries, write_lmdb
+    from tests.lsun_fixture import corrupt_entries, encode, real_entries
 
     webp = [(b"a" * 40, encode(Image.open(next((ROOT / "tests/data/lsun_bedroom_sample").glob("*.png"))), "WEBP"))]
-    items = real_entries() + synthetic_entries(2, seed=1) + webp + corrupt_entries()
+    items = real_entries() + list(synthetic_entries(2, seed=1)) + webp + corrupt_entries()
     return write_lmdb(tmp_path_factory.mktemp("lsun") / "bedroom_train_lmdb", items)
 
 
 @pytest.fixture(scope="session")
 def lsun_large(tmp_path_factory):
     """Thousands of generated JPEGs: for resume and speed."""
-    from tests.lsun_fixture import synthetic_entries, write_lmdb
+    from repro.data.lsun import synthetic_entries, write_lmdb
 
     return write_lmdb(tmp_path_factory.mktemp("lsun_large") / "bedroom_train_lmdb", synthetic_entries(3000))

@@ -32,3 +32,14 @@ def test_train_help_documents_the_command():
 def test_download_names_a_mistyped_category():
     result = repro_cli("download", "lsun", "--category", "bedrom", "--out", "unused")
     assert result.returncode == 2 and "did you mean 'bedroom'" in result.stderr
+
+
+def test_data_benchmarks_run_and_write_their_tables(tmp_path):
+    """Benchmarks are not timed tests: this only checks that they run end to end and record what they measured."""
+    assert repro_cli("bench", "prepare", "--images", 200, "--workers", 1, "--out", tmp_path / "p.json").returncode == 0
+    rows = json.loads((tmp_path / "p.json").read_text())["rows"]
+    assert rows[0]["images"] == 200 and rows[0]["images_per_s"] > 0
+    result = repro_cli("bench", "loader", "--images", 200, "--batches", 2, "--workers", 0, "--out", tmp_path / "l.json")
+    assert result.returncode == 0, result.stderr
+    loader = json.loads((tmp_path / "l.json").read_text())
+    assert loader["official_batches_per_s"] > 0 and loader["ours_batches_per_s"] > 0 and loader["placement"] == "host"

@@ -9,6 +9,7 @@ under `<out>/.partial/`, so a killed run continues where it stopped and ends wit
 """
 
 import functools
+import hashlib
 import io
 import json
 import math
@@ -175,6 +176,30 @@ def prepare_lsun(lmdb_path: Path, size: int, out: Path, limit: int | None = None
     shutil.rmtree(partial)
     print(f"{out}: {count} images of {size}x{size}, {len(skipped)} skipped, sha256 {manifest['sha256'][:12]}…")
     return manifest
+
+
+def write_lmdb(path: Path, items) -> Path:
+    """An LMDB in LSUN's layout (key = 40-hex ASCII name, value = image bytes), for benchmarks and tests."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    env = lmdb.open(str(path), map_size=1 << 36, subdir=True)
+    with env.begin(write=True) as txn:
+        for key, value in items:
+            txn.put(key, value)
+    env.close()
+    return path
+
+
+def synthetic_entries(n: int, seed: int = 0, quality: int = 75):
+    """Smooth random JPEGs (quality 75 like LSUN's) with shorter side 256, landscape and portrait."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        long_side = int(rng.integers(256, 400))
+        size = (long_side, 256) if i % 3 else (256, long_side)
+        low = Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)).resize(size, Image.BICUBIC)
+        buffer = io.BytesIO()
+        low.save(buffer, "JPEG", quality=quality)
+        yield hashlib.sha1(f"{seed}-{i}".encode()).hexdigest().encode(), buffer.getvalue()
 
 
 class _Done:
