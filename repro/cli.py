@@ -67,6 +67,24 @@ def _download(args) -> int:
     return 0
 
 
+def _figure(args) -> int:
+    from repro.config import load_profile
+    from repro.plots import draw
+
+    for path in draw(args.name, load_profile(args.config), args.results, args.out):
+        print(path)
+    return 0
+
+
+def _table(args) -> int:
+    from repro.config import load_profile
+    from repro.tables import write_tables
+
+    for path in write_tables(load_profile(args.config), args.results, args.out):
+        print(path)
+    return 0
+
+
 def _bench(args) -> int:
     from repro import bench
 
@@ -131,6 +149,19 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--url", default="http://dl.yf.io/lsun/scenes", help="base URL of the LSUN scene zips")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_download)
+
+    p = sub.add_parser("figure", help="draw one paper figure from finished runs (PNG + PDF + caption)")
+    p.add_argument("name", help="e.g. wgan-fig3; see repro/plots/__init__.py")
+    p.add_argument("--config", required=True, help="the profile the runs were trained with")
+    p.add_argument("--results", help="default results/<profile>")
+    p.add_argument("--out", help="default figures/<profile>")
+    p.set_defaults(handler=_figure)
+
+    p = sub.add_parser("table", help="the runs table (one row per run x seed) as CSV, Markdown and HTML")
+    p.add_argument("--config", required=True, help="the profile the runs were trained with")
+    p.add_argument("--results", help="default results/<profile>")
+    p.add_argument("--out", help="default results/<profile>/tables")
+    p.set_defaults(handler=_table)
 
     p = sub.add_parser("bench", help="throughput benchmarks")
     bench = p.add_subparsers(dest="bench", required=True)
