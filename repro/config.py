@@ -96,6 +96,13 @@ def _describe(error: jsonschema.ValidationError, path: str) -> str:
     return f"{path}: {where or 'top level'} = {error.instance!r}: {error.message}"
 
 
+def check_profile(raw, where: str) -> None:
+    """Schema check with a one-line error (the Snakefile calls it on the merged --configfile/--config too)."""
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(raw), key=lambda e: list(e.path))
+    if errors:
+        raise ConfigError(_describe(errors[0], where))
+
+
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
@@ -104,9 +111,7 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"{path}: profile not found; use configs/default.yaml or configs/paper.yaml") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(raw), key=lambda e: list(e.path))
-    if errors:
-        raise ConfigError(_describe(errors[0], str(path)))
+    check_profile(raw, str(path))
     train = raw["train"]
     for name in train.get("iters_per_run", {}):
         if name not in RUNS:
@@ -126,7 +131,8 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
     if run.dataset in TOY_DATASETS:
         source = run.dataset
     elif run.dataset in profile.data:
-        source = profile.data[run.dataset]
+        entry = profile.data[run.dataset]
+        source = entry["store"] if isinstance(entry, dict) else entry
     else:
         raise ConfigError(f"{profile.path}: data has no entry for {run.dataset!r}, which run {run_name!r} needs; "
                           f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")

@@ -16,7 +16,7 @@ def test_shipped_profiles_resolve_every_run(profile):
     for name, run in RUNS.items():
         cfg = resolve(name, p, p.seeds[0])
         assert (cfg.opt_d, cfg.n_critic, cfg.clip, cfg.objective) == (run.opt_d, run.n_critic, run.clip, run.objective)
-        assert cfg.iters == (p.iters or run.iters)
+        assert cfg.iters == p.iters_per_run.get(name, p.iters or run.iters)
     assert resolve("wgan-dcgan", p, 0).width_g == {"default": 16, "paper": 64}[profile]
 
 
@@ -25,8 +25,8 @@ def test_paper_profile_trains_the_paper_iterations():
     assert resolve("wgan-dcgan", p, 0).iters == 600_000 and resolve("toy-8gaussians-gp", p, 0).iters == 100_000
 
 
-def test_every_run_builds_under_the_default_profile():
-    p = load_profile(ROOT / "configs" / "default.yaml")
+def test_every_run_builds(tiny_profile):
+    p = tiny_profile
     for name in RUNS:
         engine = Engine(resolve(name, p, 0), torch.device("cpu"))
         assert engine.sample().shape[0] == 64
@@ -50,3 +50,9 @@ def test_missing_data_entry_is_named(tmp_path):
     with pytest.raises(ConfigError, match="data has no entry for 'lsun-bedroom'"):
         resolve("wgan-dcgan", load_profile(path), 0)
     assert resolve("toy-swissroll-gp", load_profile(path), 0).data_source == "swissroll"
+
+
+def test_a_store_the_pipeline_prepares_is_the_training_source():
+    p = load_profile(ROOT / "configs" / "default.yaml")
+    assert resolve("wgan-dcgan", p, 0).data_source == "results/default/data/mnist-32"
+    assert p.data["lsun-bedroom"]["prepare"] == {"dataset": "mnist-bundled"}

@@ -1,0 +1,66 @@
+# Figures (PNG + PDF + caption) and the runs table, drawn on the submitting machine from finished runs.
+
+
+rule figure:
+    input:
+        lambda wc: finished(runs_for(wc.name)),
+    output:
+        png=report(f"{FIGURE_DIR}/{{name}}.png", category="Figures", labels={"figure": "{name}"}),
+        pdf=f"{FIGURE_DIR}/{{name}}.pdf",
+        caption=f"{FIGURE_DIR}/{{name}}.md",
+    log:
+        f"{RESULTS}/logs/figure/{{name}}.log",
+    params:
+        profile=PROFILE_FILE,
+    localrule: True
+    conda:
+        "../environment.yml"
+    shell:
+        "python -m repro figure {wildcards.name} --config {params.profile} > {log} 2>&1"
+
+
+rule table:
+    input:
+        finished(RUNS),
+    output:
+        csv=f"{RESULTS}/tables/runs.csv",
+        md=f"{RESULTS}/tables/runs.md",
+        html=report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
+    log:
+        f"{RESULTS}/logs/table/runs.log",
+    params:
+        profile=PROFILE_FILE,
+    localrule: True
+    conda:
+        "../environment.yml"
+    shell:
+        "python -m repro table --config {params.profile} > {log} 2>&1"
+
+
+rule figures:
+    input:
+        expand(f"{FIGURE_DIR}/{{name}}.{{ext}}", name=FIGURES, ext=["png", "pdf", "md"]),
+    localrule: True
+
+
+rule tables:
+    input:
+        rules.table.output,
+    localrule: True
+
+
+rule report:
+    input:
+        rules.figures.input,
+        rules.tables.input,
+    output:
+        f"{RESULTS}/report.html",
+    log:
+        f"{RESULTS}/logs/report.log",
+    params:
+        profile=PROFILE_FILE,
+    localrule: True
+    conda:
+        "../environment.yml"
+    shell:
+        "snakemake --report {output} --configfile {params.profile} --nolock > {log} 2>&1"

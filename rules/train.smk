@@ -1,0 +1,30 @@
+# One job per registered run × seed. Only final.pt and meta.json are declared: the run directory's ckpt/ is
+# left alone by Snakemake, so a retried or requeued job resumes from its newest checkpoint.
+
+ON_GPU = config.get("device", "auto") != "cpu"
+TRAIN_RESOURCES = {"runtime": 60, "mem_mb": 4000, **config.get("resources", {}).get("train", {})}
+
+
+rule train:
+    input:
+        lambda wc: store_manifest(wc.run),
+    output:
+        final=f"{RESULTS}/runs/{{run}}/seed{{seed}}/final.pt",
+        meta=f"{RESULTS}/runs/{{run}}/seed{{seed}}/meta.json",
+    log:
+        f"{RESULTS}/logs/train/{{run}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{run}}/seed{{seed}}.tsv"
+    params:
+        profile=PROFILE_FILE,
+        out=lambda wc: run_dir(wc.run, wc.seed),
+    threads: 4 if ON_GPU else 1
+    resources:
+        gpu=1 if ON_GPU else 0,
+        runtime=TRAIN_RESOURCES["runtime"],
+        mem_mb=TRAIN_RESOURCES["mem_mb"],
+    conda:
+        "../environment.yml"
+    shell:
+        "OMP_NUM_THREADS={threads} python -m repro train {wildcards.run} --config {params.profile} "
+        "--seed {wildcards.seed} --out {params.out} --quiet > {log} 2>&1"
