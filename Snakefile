@@ -15,7 +15,10 @@ from repro.config import check_profile
 min_version("9.0")
 
 
-configfile: f"{workflow.basedir}/configs/default.yaml"  # the embedded default, from any --directory
+if not workflow.overwrite_configfiles:  # a --configfile replaces the embedded default instead of merging with it
+
+    configfile: f"{workflow.basedir}/configs/default.yaml"
+
 
 
 check_profile(config, "profile (--configfile / --config)")  # one line naming the key, before any job
@@ -37,4 +40,4 @@ rule all:
 
 onsuccess:
     print(f"\nFigures (PNG, PDF, caption .md): {FIGURE_DIR}/\nTables (CSV, Markdown, HTML): {RESULTS}/tables/\n"
-          f"Runs: {RESULTS}/runs/    Report: snakemake report --configfile ... writes {RESULTS}/report.html")
+          f"Runs: {RESULTS}/runs/\nHTML report: `snakemake --cores all report` (same --configfile) writes {RESULTS}/report.html")

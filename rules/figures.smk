@@ -59,8 +59,10 @@ rule report:
         f"{RESULTS}/logs/report.log",
     params:
         profile=PROFILE_FILE,
+        snakefile=workflow.main_snakefile,
     localrule: True
     conda:
         "../environment.yml"
     shell:
-        "snakemake --report {output} --configfile {params.profile} --nolock > {log} 2>&1"
+        "snakemake --snakefile {params.snakefile} --report {output} --configfile {params.profile} --nolock "
+        "> {log} 2>&1"

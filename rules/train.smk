@@ -27,4 +27,4 @@ rule train:
         "../environment.yml"
     shell:
         "OMP_NUM_THREADS={threads} python -m repro train {wildcards.run} --config {params.profile} "
-        "--seed {wildcards.seed} --out {params.out} --quiet > {log} 2>&1"
+        "--seed {wildcards.seed} --out {params.out} --quiet >> {log} 2>&1"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from repro.plots import FIGURES
 from tests.conftest import ROOT, repro_cli
 
@@ -31,6 +32,8 @@ def test_paper_dag_trains_every_registered_run_for_every_seed(tmp_path):
     counts = job_counts(result.stdout)
     assert counts["train"] == len(runs) * 3  # configs/paper.yaml: seeds [0, 1, 2]
     assert counts["figure"] == len(FIGURES) and counts["prepare_lsun_bedroom"] == 1
+    written = (tmp_path / "results/paper/profile.yaml").read_text()
+    assert "iters:" not in written  # the embedded default is replaced, not merged: paper runs keep 600k
 
 
 def test_lint_is_clean(tmp_path):
@@ -43,3 +46,20 @@ def test_a_mistyped_config_key_fails_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "unknown key 'trian' = 3 (did you mean 'train'?)" in result.stdout + result.stderr
     assert "Job stats" not in result.stdout
+@pytest.mark.slow
+def test_the_whole_dag_end_to_end(tmp_path):
+    profile = ROOT / "tests/profiles/pipeline.yaml"
+    result = snakemake("--cores", 2, "all", "report", "--configfile", profile, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Figures (PNG, PDF, caption .md): figures/tiny/" in result.stdout + result.stderr
+    for name in FIGURES:
+        for ext in ("png", "pdf", "md"):
+            assert (tmp_path / "figures/tiny" / f"{name}.{ext}").stat().st_size > 0
+    for ext in ("csv", "md", "html"):
+        assert (tmp_path / "results/tiny/tables" / f"runs.{ext}").stat().st_size > 0
+    assert (tmp_path / "results/tiny/data/mnist-16/manifest.json").exists()  # prepare ran first
+    assert (tmp_path / "results/tiny/report.html").stat().st_size > 10_000
+    logs = list((tmp_path / "results/tiny/logs/train").rglob("*.log"))
+    assert len(logs) == len(json.loads(repro_cli("runs", "--json", check=True).stdout))
+    rerun = snakemake("--cores", 2, "all", "--configfile", profile, "-n", cwd=tmp_path)
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr  # everything up to date

@@ -1,0 +1,117 @@
+"""Sample figures (WGAN Figs 5-7, the gan_toy.py plot) drawn from real tiny runs; numbers recomputed here."""
+
+import dataclasses
+import shutil
+
+import matplotlib.axes
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from repro.config import load_profile, resolve
+from repro.data.toy import TOY_DATASETS
+from repro.errors import DataError
+from repro.optim import OptimSpec
+from repro.plots import draw
+from repro.train import train
+from tests.conftest import TINY
+
+IMAGE_FIGURES = {"wgan-fig5": ("wgan-dcgan", "gan-dcgan"), "wgan-fig6": ("wgan-nobn", "gan-nobn"),
+                 "wgan-fig7": ("wgan-mlpg", "gan-mlpg")}
+TOY_RUNS = [f"toy-{d}-{m}" for d in ("8gaussians", "25gaussians", "swissroll") for m in ("wgan", "gp")]
+SIZE = 16  # the tiny profile's image_size; grid tiles are SIZE + 2 apart
+
+
+def _train(results, run, profile, **changes):
+    cfg = dataclasses.replace(resolve(run, profile, 0, iters=12), warmup=None, **changes)
+    train(cfg, results / "runs" / run / "seed0", "cpu", quiet=True)
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """Every run the four figures need (12 generator iterations each) and the figures drawn from them."""
+    profile, root = load_profile(TINY), tmp_path_factory.mktemp("grids")
+    for run in [r for pair in IMAGE_FIGURES.values() for r in pair] + TOY_RUNS:
+        _train(root / "results", run, profile)
+    for name in [*IMAGE_FIGURES, "wgangp-toy"]:
+        draw(name, profile, results=root / "results", out_dir=root / "figures")
+    return profile, root
+
+
+def _grid(root, run):
+    return np.asarray(Image.open(root / "results/runs" / run / "seed0/samples/gen_000000012.png"))
+
+
+def _spread_recomputed(grid):
+    """Independent arithmetic: tiles (r, c) at 2 + r·18, 2 + c·18; one channel, since MNIST is gray."""
+    tiles = [grid[2 + r * (SIZE + 2):][:SIZE, 2 + c * (SIZE + 2):][:, :SIZE, 0] for r in range(2) for c in range(8)]
+    return (np.stack(tiles) / 255.0).std(axis=0).mean()
+
+
+@pytest.mark.parametrize("name", [*IMAGE_FIGURES, "wgangp-toy"])
+def test_figure_files_exist_and_png_opens(drawn, name):
+    _, root = drawn
+    for ext in ("png", "pdf", "md"):
+        assert (root / "figures" / f"{name}.{ext}").stat().st_size > 0
+    with Image.open(root / "figures" / f"{name}.png") as png:
+        assert png.width > 600 and png.height > 200
+
+
+@pytest.mark.parametrize("name", IMAGE_FIGURES)
+def test_caption_states_claim_scale_status_and_recomputed_spread(drawn, name):
+    _, root = drawn
+    caption = (root / "figures" / f"{name}.md").read_text()
+    assert "Paper's claim" in caption and "reduced-scale reproduction on stand-in data" in caption
+    assert "mnist-bundled" in caption
+    for side, run in zip(("WGAN", "Standard GAN"), IMAGE_FIGURES[name]):
+        spread = _spread_recomputed(_grid(root, run))
+        assert f"| {side} | `{run}` | 0 | completed | 12 | 12 | {spread:.4f} |" in caption
+
+
+def test_panels_show_the_grids_first_16_tiles_in_gray(drawn, tmp_path, monkeypatch):
+    profile, root = drawn
+    shown = []
+    original = matplotlib.axes.Axes.imshow
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow",
+                        lambda ax, data, **kw: shown.append((np.asarray(data), kw)) or original(ax, data, **kw))
+    draw("wgan-fig5", profile, results=root / "results", out_dir=tmp_path)
+    for (image, kwargs), run in zip(shown, IMAGE_FIGURES["wgan-fig5"]):
+        grid = _grid(root, run)
+        assert kwargs["cmap"] == "gray" and image.shape == (2 * (SIZE + 2) + 2, 8 * (SIZE + 2) + 2)
+        np.testing.assert_array_equal(image, grid[:2 * (SIZE + 2) + 2, :, 0])
+        y, x = 2 + SIZE + 2, 2 + 7 * (SIZE + 2)  # tile 16 (row 1, column 7), read straight from the PNG grid
+        np.testing.assert_array_equal(image[y:y + SIZE, x:x + SIZE], grid[y:y + SIZE, x:x + SIZE, 0])
+    assert len(shown) == 2
+
+
+def test_toy_caption_gives_recomputed_nearest_real_distances(drawn):
+    _, root = drawn
+    caption = (root / "figures" / "wgangp-toy.md").read_text()
+    assert "reduced-scale reproduction" in caption
+    for run in TOY_RUNS:
+        dataset = run.split("-")[1]
+        real = TOY_DATASETS[dataset](2048, 0).next().double()
+        generated = torch.from_numpy(np.load(root / "results/runs" / run / "seed0/samples/gen_000000012.npy"))
+        distance = torch.cdist(generated.double(), real).min(dim=1).values.mean().item()
+        assert f"| `{run}` | 0 | completed | 12 | 12 | {distance:.4f} |" in caption
+
+
+def test_diverged_gan_without_samples_is_drawn_and_named(drawn, tmp_path):
+    """A GAN that blows up before its first saved grid: an empty panel naming the divergence, no crash."""
+    profile, root = drawn
+    results = tmp_path / "results"
+    shutil.copytree(root / "results/runs/wgan-nobn", results / "runs/wgan-nobn")
+    huge = OptimSpec("rmsprop", 1e30)
+    _train(results, "gan-nobn", profile, opt_g=huge, opt_d=huge)
+    draw("wgan-fig6", profile, results=results, out_dir=tmp_path / "figures")
+    caption = (tmp_path / "figures/wgan-fig6.md").read_text()
+    row = next(line for line in caption.splitlines() if "`gan-nobn`" in line)
+    assert "diverged at " in row and row.endswith("| — | — |")
+
+
+def test_missing_run_is_an_error_naming_it(drawn, tmp_path):
+    profile, root = drawn
+    shutil.copytree(root / "results/runs/wgan-mlpg", tmp_path / "runs/wgan-mlpg")
+    with pytest.raises(DataError, match="gan-mlpg/seed0: run not finished"):
+        draw("wgan-fig7", profile, results=tmp_path, out_dir=tmp_path / "figures")
