@@ -5,7 +5,6 @@ look to one figure function only, so drawing a figure never changes matplotlib's
 """
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 import yaml
 from PIL import Image
 
+from repro import tables
 from repro.errors import DataError
 
 MEDFILT_KERNEL = 101  # the official README: medfilt(-Loss_D, 101)
@@ -81,10 +81,11 @@ def read_log(run_dir: Path) -> pd.DataFrame:
 
 
 def read_meta(run_dir: Path) -> dict:
-    path = Path(run_dir) / "meta.json"
-    if not path.exists():
-        raise DataError(f"{path}: run not finished (no meta.json)")
-    return json.loads(path.read_text())
+    """meta.json of a finished run (`repro.tables.read_meta`), an error naming it when the run is not finished."""
+    meta = tables.read_meta(Path(run_dir))
+    if meta is None:
+        raise DataError(f"{Path(run_dir) / 'meta.json'}: run not finished (no meta.json)")
+    return meta
 
 
 def saved_samples(run_dir: Path) -> dict[int, Path]:
