@@ -4,7 +4,8 @@
     snakemake --cores all figures --configfile configs/paper.yaml   # the papers' scale (GPU)
     snakemake figures --configfile configs/paper.yaml --workflow-profile profiles/slurm   # as cluster jobs
 
-Data flow: prepare (image stores) → train (one job per run × seed) → figure / table → report.
+Data flow: prepare (image stores) → train (one job per run × seed) → evaluate (metrics per snapshot)
+→ figure / table → report.
 Rules only call `python -m repro …`; the papers' hyperparameters live in repro/registry.py.
 """
 
@@ -28,6 +29,7 @@ validate(config, "configs/schema/profile.schema.yaml")
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
+include: "rules/evaluate.smk"
 include: "rules/figures.smk"
 
 

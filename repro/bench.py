@@ -164,3 +164,49 @@ def bench_train(run: str, iters: int, device: str, out: str | None) -> int:
           f"{result['critic_steps_per_s']:15.3f}")
     _write(result, out, f"results/bench/train-{run}.json")
     return 0
+
+
+def bench_metrics(images: int, size: int, channels: int, device: str, out: str | None) -> int:
+    """Images/s of the weight-free SWD (`images` vs `images`, the evaluation's protocol) and of torch-fidelity's
+    Inception-v3 feature extraction (what FID, KID and IS pay per image; with random weights: the cost does not
+    depend on them, and no download is needed)."""
+    from repro.metrics.swd import sliced_wasserstein
+
+    dev = resolve_device(device)
+    rng = torch.Generator().manual_seed(0)
+    real, fake = (torch.randint(0, 256, (images, channels, size, size), generator=rng, dtype=torch.uint8)
+                  for _ in range(2))
+    tick = time.perf_counter()
+    sliced_wasserstein(real, fake, device=dev)
+    swd_s = time.perf_counter() - tick
+    extractor = _random_inception()
+    extractor = extractor.to(dev).eval()
+    batch = real[:64].expand(-1, 3, -1, -1).contiguous().to(dev) if channels == 1 else real[:64].to(dev)
+    with torch.no_grad():
+        extractor(batch[:2])  # warm-up
+        tick = time.perf_counter()
+        extractor(batch)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        inception_s = time.perf_counter() - tick
+    result = {"benchmark": "metrics", **_machine(dev), "shape": [channels, size, size],
+              "swd_images": 2 * images, "swd_seconds": round(swd_s, 3),
+              "swd_images_per_s": round(2 * images / swd_s, 1),
+              "inception_images": len(batch), "inception_seconds": round(inception_s, 3),
+              "inception_images_per_s": round(len(batch) / inception_s, 2)}
+    print(f"SWD {images} vs {images} at {channels}x{size}x{size}: {swd_s:.2f} s, {result['swd_images_per_s']} images/s")
+    print(f"Inception-v3 features (FID/KID/IS cost per image): {result['inception_images_per_s']} images/s")
+    _write(result, out, f"results/bench/metrics-{channels}x{size}.json")
+    return 0
+
+
+def _random_inception() -> torch.nn.Module:
+    """torch-fidelity's Inception-v3 (the FID/IS graph) with its random initial weights: the real architecture and
+    resizing, timed without the 100 MB download (its load of pretrained weights is skipped)."""
+    from unittest import mock
+
+    from torch_fidelity import feature_extractor_inceptionv3 as inception
+
+    with mock.patch.object(inception, "load_state_dict_from_url", return_value={}), \
+            mock.patch.object(inception.FeatureExtractorInceptionV3, "load_state_dict"):
+        return inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"])

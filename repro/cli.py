@@ -18,6 +18,22 @@ def _train(args) -> int:
     return train(cfg, out, args.device or profile.device, args.quiet)
 
 
+def _evaluate(args) -> int:
+    from pathlib import Path
+
+    from repro.config import MetricsSpec, load_profile
+    from repro.metrics.evaluate import evaluate, read_run_config
+
+    profile = load_profile(args.config) if args.config else None
+    spec = profile.metrics if profile else MetricsSpec()
+    cfg = read_run_config(Path(args.run_dir))
+    out = args.out or f"results/{cfg.profile}/metrics/{cfg.run}/seed{cfg.seed}.csv"
+    device = args.device or (profile.device if profile else "auto")
+    cache = args.cache or f"results/{cfg.profile}/metrics/cache"
+    print(evaluate(args.run_dir, out, spec, device, cache, args.quiet))
+    return 0
+
+
 def _runs(args) -> int:
     from dataclasses import asdict
 
@@ -90,6 +106,8 @@ def _bench(args) -> int:
 
     if args.bench == "train":
         return bench.bench_train(args.run, args.iters, args.device, args.out)
+    if args.bench == "metrics":
+        return bench.bench_metrics(args.images, args.size, args.channels, args.device, args.out)
     if args.bench == "prepare":
         return bench.bench_prepare(args.lmdb, args.images, args.workers, args.size, args.out)
     return bench.bench_loader(args.lmdb, args.images, args.batches, args.workers, args.device, args.out)
@@ -108,6 +126,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--iters", type=int, help="generator iterations, overriding the profile")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_train)
+
+    p = sub.add_parser("evaluate", help="measure every generator snapshot of a run (one CSV row per snapshot)")
+    p.add_argument("run_dir", help="a run directory, e.g. results/default/runs/wgan-dcgan/seed0")
+    p.add_argument("--config", help="profile whose `metrics` settings apply (default: SWD on 2048 samples)")
+    p.add_argument("--out", help="CSV file (default results/<profile>/metrics/<run>/seed<seed>.csv)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the profile's device")
+    p.add_argument("--cache", help="reference-feature cache of fid/kid (default results/<profile>/metrics/cache)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_evaluate)
 
     p = sub.add_parser("runs", help="list the papers' runs and the figures they feed")
     p.add_argument("--json", action="store_true")
@@ -179,6 +206,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2, help="DataLoader workers of the official path")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/loader.json)")
+    b = bench.add_parser("metrics", help="images/s of SWD and of the Inception features behind FID/KID/IS")
+    b.add_argument("--images", type=int, default=512, help="images per set for SWD (default: the default profile's)")
+    b.add_argument("--size", type=int, default=32)
+    b.add_argument("--channels", type=int, choices=[1, 3], default=1)
+    b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    b.add_argument("--out", help="JSON results file (default results/bench/metrics-<C>x<size>.json)")
     for name in ("prepare", "loader"):
         bench.choices[name].add_argument("--lmdb", help="an LSUN LMDB folder (default: synthetic 256-px JPEGs)")
         bench.choices[name].add_argument("--images", type=int, default=2000, help="images to use")

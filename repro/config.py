@@ -17,6 +17,24 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "configs" / "schema" / "prof
 
 
 @dataclass(frozen=True)
+class MetricsSpec:
+    """How `python -m repro evaluate` measures a run's generator snapshots (schema key `metrics`)."""
+
+    every: int = 1000
+    image: tuple[str, ...] = ("swd",)
+    samples: int = 2048
+    final_samples: int | None = None
+    toy_samples: int = 1000
+    extractor: str = "inception-v3-compat"
+    inception_weights: str | None = None
+
+    @property
+    def fidelity(self) -> tuple[str, ...]:
+        """The requested metrics computed by torch-fidelity, in its names (isc, fid, kid)."""
+        return tuple({"is": "isc", "fid": "fid", "kid": "kid"}[m] for m in self.image if m != "swd")
+
+
+@dataclass(frozen=True)
 class Profile:
     path: str
     name: str
@@ -30,6 +48,7 @@ class Profile:
     sampling: str = "epoch"
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
+    metrics: MetricsSpec = MetricsSpec()
 
 
 @dataclass(frozen=True)
@@ -64,12 +83,22 @@ class RunConfig:
     sampling: str
     sample_every: int
     checkpoint_every: int
+    snapshot_every: int
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        """The inverse of to_dict: a run directory's config.yaml back to a RunConfig."""
+        d = dict(d)
+        for key in ("opt_g", "opt_d"):
+            d[key] = OptimSpec(d[key]["name"], d[key]["lr"], tuple(d[key]["betas"]))
+        d["warmup"] = Warmup(**d["warmup"]) if d["warmup"] else None
+        return cls(**d)
 
     def to_dict(self) -> dict:
         """Plain YAML-able values (tuples become lists), so a saved config compares equal to a fresh one."""
         return yaml.safe_load(yaml.safe_dump(dataclasses.asdict(self)))
 
-    def differing_keys(self, saved: dict, ignore=("iters",)) -> list[str]:
+    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every")) -> list[str]:
         mine = self.to_dict()
         return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
 
@@ -122,7 +151,8 @@ def load_profile(path: str | Path) -> Profile:
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
-        iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}))
+        iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
+        metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}))
 
 
 def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None) -> RunConfig:
@@ -142,9 +172,10 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         run=run.name, profile=profile.name, seed=seed, objective=run.objective,
         generator=run.generator, critic=run.critic, dataset=run.dataset, data_source=source,
         iters=iters or profile.iters_per_run.get(run.name) or profile.iters or run.iters,
-        batch_size=run.batch_size, nz=run.nz, image_size=profile.image_size,
+        batch_size=run.batch_size, nz=run.nz, image_size=run.image_size or profile.image_size,
         width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
         n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
-        sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every)
+        sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
+        snapshot_every=profile.metrics.every)

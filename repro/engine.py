@@ -6,7 +6,6 @@ on fresh noise with the critic frozen. Logged values are those of the last criti
 official code. No file I/O here: `repro.train` owns the run directory, `repro.bench` times this class.
 """
 
-import dataclasses
 import random
 
 import numpy as np
@@ -41,6 +40,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def build_net(cfg: RunConfig, role: str, shape: tuple) -> torch.nn.Module:
+    """The run's generator or critic for data items of `shape` (C×H×W images or (2,) points)."""
+    nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
+    name, width = (cfg.generator, cfg.width_g) if role == "generator" else (cfg.critic, cfg.width_d)
+    return build(name, Sizes(nz=cfg.nz, nc=nc, isize=isize, width=width, n_extra_layers=cfg.n_extra_layers,
+                             critic_norm=cfg.critic_norm))
+
+
 def _cosine(a: list[torch.Tensor], b: list[torch.Tensor]) -> torch.Tensor:
     dot = torch.stack([p.sum() for p in torch._foreach_mul(a, b)]).sum()
     return dot / (torch.linalg.vector_norm(torch.stack(torch._foreach_norm(a)))
@@ -56,11 +63,8 @@ class Engine:
         random.seed(int(init_seed))
         self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
                                  replacement=cfg.sampling == "replacement")
-        shape = self.data.shape
-        nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
-        sizes = Sizes(nz=cfg.nz, nc=nc, isize=isize, n_extra_layers=cfg.n_extra_layers, critic_norm=cfg.critic_norm)
-        self.G = build(cfg.generator, dataclasses.replace(sizes, width=cfg.width_g)).to(device)
-        self.D = build(cfg.critic, dataclasses.replace(sizes, width=cfg.width_d)).to(device)
+        self.G = build_net(cfg, "generator", self.data.shape).to(device)
+        self.D = build_net(cfg, "critic", self.data.shape).to(device)
         self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())

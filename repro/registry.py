@@ -43,6 +43,7 @@ class Run:
     n_extra_layers: int = 0
     critic_norm: str = "batch"
     lr_decay: bool = False
+    image_size: int | None = None  # the nets' only size (gan_cifar.py: 32); None = the profile's image_size
     source: str = ""
 
 
@@ -63,6 +64,14 @@ _toy_wgan = dict(_toy, objective="wgan", opt_g=OptimSpec("rmsprop_tf", 5e-5), op
                  clip_when="after_step")
 _toy_gp = dict(_toy, objective="wgan-gp", opt_g=OptimSpec("adam", 1e-4, (0.5, 0.9)),
                opt_d=OptimSpec("adam", 1e-4, (0.5, 0.9)), gp_lambda=0.1)
+
+# WGAN-GP Figure 3 (spec/wgangp.md §3.3): gan_cifar.py's nets (DIM 128, z 128, batch 64, 200k iterations).
+# Clipping = MODE wgan (TF RMSProp 5e-5, clip 0.01 after each critic step, critic BN); GP + Adam = MODE wgan-gp;
+# GP + RMSProp is not a code mode (same optimizer and rate as clipping, from the paper); DCGAN = MODE dcgan.
+_cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="cifar10", iters=200_000, nz=128,
+              image_size=32, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
+RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
+ADAM_GP = OptimSpec("adam", 1e-4, (0.5, 0.9))
 
 RUNS: dict[str, Run] = {
     r.name: r
@@ -94,6 +103,15 @@ RUNS: dict[str, Run] = {
             about="standard GAN trained with Algorithm 1's hyperparameters (RMSProp 5e-5, 5 D steps): the literal "
                   "reading of 'we use the hyper-parameters of Algorithm 1 for all experiments'",
             **{**_gan, "opt_g": RMSPROP_5E5, "opt_d": RMSPROP_5E5, "n_critic": 5}),
+        Run("cifar-clip-rmsprop", objective="wgan", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5,
+            clip_when="after_step", about="WGAN-GP Fig 3 'Weight clipping': gan_cifar.py MODE=wgan", **_cifar),
+        Run("cifar-gp-rmsprop", objective="wgan-gp", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5, critic_norm="none",
+            about="WGAN-GP Fig 3 'Gradient Penalty (RMSProp)': the GP loss with clipping's optimizer (paper; not "
+                  "a code mode)", **_cifar),
+        Run("cifar-gp-adam", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, critic_norm="none",
+            about="WGAN-GP Fig 3 'Gradient Penalty (Adam)': gan_cifar.py MODE=wgan-gp (the default)", **_cifar),
+        Run("cifar-dcgan", objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1,
+            about="WGAN-GP Fig 3 'DCGAN': gan_cifar.py MODE=dcgan (non-saturating GAN, Adam 2e-4)", **_cifar),
         *[Run(f"toy-{d}-wgan", dataset=d, about=f"gan_toy.py, MODE=wgan, {d}", **_toy_wgan)
           for d in ("8gaussians", "25gaussians", "swissroll")],
         *[Run(f"toy-{d}-gp", dataset=d, about=f"gan_toy.py, MODE=wgan-gp, {d}", **_toy_gp)

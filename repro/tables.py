@@ -1,7 +1,11 @@
-"""`python -m repro table`: one row per registry run × profile seed, as CSV, Markdown and HTML.
+"""`python -m repro table`: the comparison tables, each as CSV, Markdown and HTML under results/<profile>/tables/.
 
-Every run × seed gets a row: one without a finished run directory (no meta.json) says "missing" rather than
-vanishing, so a table with gaps cannot pass for a complete one.
+- `runs`: one row per registry run × profile seed: status, final estimates, the last snapshot's metrics
+  (results/<profile>/metrics/<run>/seed<k>.csv, from `python -m repro evaluate`), speed. A run without a finished
+  directory (no meta.json) says "missing" rather than vanishing, so a table with gaps cannot pass for a whole one.
+- `summary`: one row per run: mean ± 95% confidence half-width (Student t) over its finished seeds.
+- `meaningful-loss`: one row per run with an estimate: Spearman ρ between the smoothed estimate and sample
+  quality over the snapshots (repro.metrics.curves), its bootstrap interval, and whether the paper's claim holds.
 """
 
 import html
@@ -9,17 +13,21 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
+from scipy import stats
 
 from repro import atomic
 from repro.config import Profile
+from repro.metrics import curves
 from repro.optim import OptimSpec
 from repro.registry import RUNS
 
 FINAL_WINDOW = 100  # "final" estimates average the last this-many logged generator iterations
 COLUMNS = ["run", "seed", "objective", "generator", "critic", "optimizer", "n_critic", "status", "gen_iters",
            "final_w_estimate", "final_js_estimate", "gen_iters_per_s"]
+SUMMARISED = ["final_w_estimate", "final_js_estimate", "gen_iters_per_s"]  # + every metric column
 
 
 def run_status(meta: dict | None) -> str:
@@ -52,7 +60,22 @@ def final_mean(log: pd.DataFrame, column: str) -> float:
     return float(values.tail(FINAL_WINDOW).mean(skipna=False))
 
 
-def _row(run_name: str, seed: int, run_dir: Path) -> dict:
+def read_metrics(results: Path, run: str, seed: int) -> pd.DataFrame | None:
+    """results/<profile>/metrics/<run>/seed<k>.csv, one row per evaluated snapshot, or None when not evaluated."""
+    path = results / "metrics" / run / f"seed{seed}.csv"
+    return pd.read_csv(path) if path.exists() else None
+
+
+def final_metrics(metrics: pd.DataFrame | None) -> dict:
+    """The last snapshot's metrics (per-level SWD and std columns left out: the runs table keeps the headline)."""
+    if metrics is None or metrics.empty:
+        return {}
+    last = metrics.iloc[-1]
+    return {k: float(v) for k, v in last.items()
+            if k not in ("gen_iter", "wall_s") and not k.endswith(("px", "_std")) and pd.notna(v)}
+
+
+def _row(run_name: str, seed: int, run_dir: Path, results: Path) -> dict:
     run, meta = RUNS[run_name], read_meta(run_dir)
     row = {"run": run_name, "seed": seed, "objective": run.objective, "generator": run.generator,
            "critic": run.critic, "optimizer": describe_optimizer(run.opt_g, run.opt_d), "n_critic": run.n_critic,
@@ -66,23 +89,100 @@ def _row(run_name: str, seed: int, run_dir: Path) -> dict:
     return {**row, "objective": config["objective"], "generator": config["generator"], "critic": config["critic"],
             "optimizer": describe_optimizer(*specs), "n_critic": config["n_critic"], "gen_iters": meta["gen_iter"],
             "final_w_estimate": final_mean(log, "w_estimate"), "final_js_estimate": final_mean(log, "js_estimate"),
-            "gen_iters_per_s": meta["gen_iters_per_s"]}
+            "gen_iters_per_s": meta["gen_iters_per_s"], **final_metrics(read_metrics(results, run_name, seed))}
 
 
 def runs_table(profile: Profile, results: Path) -> pd.DataFrame:
-    rows = [_row(name, seed, results / "runs" / name / f"seed{seed}") for name in RUNS for seed in profile.seeds]
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    rows = [_row(name, seed, results / "runs" / name / f"seed{seed}", results)
+            for name in RUNS for seed in profile.seeds]
+    metric_columns = sorted({k for row in rows for k in row} - set(COLUMNS))
+    table = pd.DataFrame(rows, columns=COLUMNS + metric_columns)
     return table.astype({"seed": "Int64", "n_critic": "Int64", "gen_iters": "Int64"})
 
 
-def _header(profile: Profile, table: pd.DataFrame) -> str:
+def mean_ci(values) -> tuple[float, float, int]:
+    """Mean, 95% Student-t half-width and count of the finite values (half-width NaN below two values)."""
+    values = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if len(values) == 0:
+        return math.nan, math.nan, 0
+    if len(values) == 1:
+        return float(values[0]), math.nan, 1
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return float(values.mean()), float(half), len(values)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: finished seeds, diverged seeds, and mean / ci95 of every final number over seeds."""
+    columns = SUMMARISED + [c for c in runs.columns if c not in COLUMNS]
+    rows = []
+    for run, group in runs.groupby("run", sort=False):
+        done = group[group["status"] != "missing"]
+        row = {"run": run, "seeds": len(done),
+               "diverged": int(done["status"].str.startswith("diverged").sum())}
+        for column in columns:
+            mean, half, _ = mean_ci(pd.to_numeric(done[column], errors="coerce").to_numpy(float))
+            row[f"{column}_mean"], row[f"{column}_ci95"] = mean, half
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
+    """One row per run whose objective logs an estimate: ρ(smoothed estimate, quality) over snapshots and seeds."""
+    rows = []
+    for name, run in RUNS.items():
+        estimate = curves.ESTIMATES.get(run.objective)
+        if estimate is None:
+            continue
+        pairs, quality = [], None
+        for seed in profile.seeds:
+            run_dir = results / "runs" / name / f"seed{seed}"
+            metrics = read_metrics(results, name, seed)
+            if read_meta(run_dir) is None or metrics is None:
+                continue
+            quality = curves.quality_column(metrics)
+            pairs.append(curves.estimate_vs_quality(pd.read_csv(run_dir / "log.csv"), metrics, estimate, quality))
+        row = {"run": name, "objective": run.objective, "estimate": estimate, "quality": quality,
+               "seeds": len(pairs)}
+        if pairs:
+            corr = curves.spearman(pairs)
+            row.update(snapshots=corr.points, rho=corr.rho, ci95_low=corr.low, ci95_high=corr.high,
+                       verdict=curves.verdict(run.objective, corr))
+        else:
+            row["verdict"] = "missing (no finished, evaluated seed)"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["run", "objective", "estimate", "quality", "seeds", "snapshots", "rho",
+                                       "ci95_low", "ci95_high", "verdict"])
+
+
+def _scale(profile: Profile) -> str:
     scale = "the papers' scale" if profile.name == "paper" else "a reduced-scale reproduction on stand-in data"
+    return f"Profile `{profile.name}` ({scale})"
+
+
+def _runs_header(profile: Profile, table: pd.DataFrame) -> str:
     finished = (table["status"] != "missing").sum()
-    return (f"Profile `{profile.name}` ({scale}): {finished} of {len(table)} run × seed directories finished; the "
+    return (f"{_scale(profile)}: {finished} of {len(table)} run × seed directories finished; the "
             f"others are marked missing. \"Final\" W and JS estimates are the mean of `w_estimate` / `js_estimate` "
             f"over the last min({FINAL_WINDOW}, n) logged generator iterations (empty where the objective does not "
             f"define the estimate; not finite where the run diverged inside that window). Generator iterations/s "
-            f"is meta.json's `gen_iters_per_s` (training time only).")
+            f"is meta.json's `gen_iters_per_s` (training time only). Metric columns are the last evaluated "
+            f"snapshot's (`python -m repro evaluate`; names carry the protocol: metric, sample count, reference).")
+
+
+def _summary_header(profile: Profile) -> str:
+    return (f"{_scale(profile)}: per run, the mean over its finished seeds of every final number and its 95% "
+            f"confidence half-width (Student t, empty with fewer than two seeds). `diverged` counts seeds that "
+            f"ended as diverged; their non-finite numbers are left out of the means.")
+
+
+def _meaningful_header(profile: Profile) -> str:
+    return (f"{_scale(profile)}: the WGAN paper's claim (§4.2) is that the critic's estimate tracks sample quality "
+            f"while the GAN's JS estimate does not. ρ is Spearman's rank correlation between the estimate "
+            f"(centred running median over {curves.SMOOTHING} generator iterations or the snapshot spacing if smaller, "
+            f"no zero padding) and the quality "
+            f"distance (lower is better, so tracking gives ρ > 0) over the evaluated snapshots, averaged over seeds; "
+            f"the interval is a {curves.BOOTSTRAP}-draw bootstrap 95% interval. \"Tracks\" means the interval lies "
+            f"above 0; no verdict with fewer than {curves.MIN_POINTS} snapshots.")
 
 
 def _cell(value) -> str:
@@ -91,16 +191,16 @@ def _cell(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def to_markdown(profile: Profile, table: pd.DataFrame) -> str:
-    lines = [f"# Runs, profile `{profile.name}`", "", _header(profile, table), "",
+def to_markdown(title: str, header: str, table: pd.DataFrame) -> str:
+    lines = [f"# {title}", "", header, "",
              "| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
-def to_html(profile: Profile, table: pd.DataFrame) -> str:
-    title = f"Runs, profile {profile.name}"
-    header = html.escape(_header(profile, table).replace("`", ""))  # Markdown code marks mean nothing here
+def to_html(title: str, header: str, table: pd.DataFrame) -> str:
+    title = title.replace("`", "")
+    header = html.escape(header.replace("`", ""))  # Markdown code marks mean nothing here
     body = table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}"
             f"</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}"
@@ -109,13 +209,36 @@ def to_html(profile: Profile, table: pd.DataFrame) -> str:
             f"</body>\n</html>\n")
 
 
+def with_plus_minus(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each <x>_mean / <x>_ci95 pair as one readable column '<x>' = 'mean ± half-width' (for Markdown and HTML)."""
+    shown = summary[["run", "seeds", "diverged"]].copy()
+    for column in summary.columns:
+        if column.endswith("_mean"):
+            base = column.removesuffix("_mean")
+            shown[base] = [_cell(m) + (f" ± {_cell(h)}" if np.isfinite(h) else "")
+                           for m, h in zip(summary[column], summary[f"{base}_ci95"])]
+    return shown
+
+
+def write_table(out: Path, name: str, title: str, header: str, table: pd.DataFrame,
+                shown: pd.DataFrame | None = None) -> list[Path]:
+    """<name>.csv (all columns) and .md / .html (`shown`, default the same table), each written atomically."""
+    shown = table if shown is None else shown
+    paths = [out / f"{name}.{ext}" for ext in ("csv", "md", "html")]
+    atomic.write_text(paths[0], table.to_csv(index=False))
+    atomic.write_text(paths[1], to_markdown(title, header, shown))
+    atomic.write_text(paths[2], to_html(title, header, shown))
+    return paths
+
+
 def write_tables(profile: Profile, results: str | Path | None = None, out: str | Path | None = None) -> list[Path]:
-    """runs.csv, runs.md and runs.html under `out` (default results/<profile>/tables), each written atomically."""
+    """The runs, summary and meaningful-loss tables under `out` (default results/<profile>/tables)."""
     results = Path(results or f"results/{profile.name}")
     out = Path(out or results / "tables")
-    table = runs_table(profile, results)
-    csv_path, md_path, html_path = out / "runs.csv", out / "runs.md", out / "runs.html"
-    atomic.write_text(csv_path, table.to_csv(index=False))
-    atomic.write_text(md_path, to_markdown(profile, table))
-    atomic.write_text(html_path, to_html(profile, table))
-    return [csv_path, md_path, html_path]
+    runs = runs_table(profile, results)
+    name, summary = profile.name, summary_table(runs)
+    return (write_table(out, "runs", f"Runs, profile `{name}`", _runs_header(profile, runs), runs)
+            + write_table(out, "summary", f"Runs over seeds, profile `{name}`", _summary_header(profile), summary,
+                          with_plus_minus(summary))
+            + write_table(out, "meaningful-loss", f"Does the loss track quality? Profile `{name}`",
+                          _meaningful_header(profile), meaningful_loss_table(profile, results)))

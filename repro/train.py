@@ -1,7 +1,8 @@
 """`python -m repro train`: a run directory that survives crashes, signals and divergence.
 
 Layout (DESIGN.md §3): config.yaml, log.csv (one row per generator iteration), samples/, ckpt/ (rolling,
-undeclared), meta.json and final.pt (written last). Rerunning the same command resumes from the newest
+undeclared), snapshots/ (the generator every `snapshot_every` iterations, for `python -m repro evaluate`),
+meta.json and final.pt (written last). Rerunning the same command resumes from the newest
 checkpoint and reproduces the uninterrupted log exactly; a NaN/Inf loss ends the run as `diverged`, a result.
 """
 
@@ -95,6 +96,13 @@ def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float
         old.unlink()
 
 
+def _save_snapshot(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float) -> None:
+    """The generator alone (small, kept): what `repro evaluate` measures over training."""
+    state = {"G": engine.G.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
+    with atomic.atomic_path(run_dir / "snapshots" / f"G_{gen_iter:09d}.pt") as tmp:
+        torch.save(state, tmp)
+
+
 def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
     samples = engine.sample().cpu()
     if samples.dim() == 4:
@@ -175,6 +183,8 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
     status, gen_iter = "completed", start
     progress = tqdm(total=cfg.iters, initial=start, desc=f"{cfg.run} seed{cfg.seed}", unit="it",
                     disable=quiet or not sys.stderr.isatty())
+    if start == 0:
+        _save_snapshot(run_dir, engine, 0, 0.0)
     with StopSignals() as stop:
         for gen_iter in range(start + 1, cfg.iters + 1):
             tick = time.perf_counter()
@@ -189,6 +199,8 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
                 break
             if gen_iter % cfg.sample_every == 0:
                 _save_samples(run_dir, engine, gen_iter)
+            if gen_iter % cfg.snapshot_every == 0:
+                _save_snapshot(run_dir, engine, gen_iter, wall_s)
             if gen_iter % cfg.checkpoint_every == 0 or stop.received:
                 _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
             if stop.received:
@@ -201,6 +213,7 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
     progress.close()
     if status == "completed":
         _save_samples(run_dir, engine, gen_iter)
+        _save_snapshot(run_dir, engine, gen_iter, wall_s)
     _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
     log.close()
     _write_result(run_dir, cfg, engine, dev, status, gen_iter, start, wall_s, started)

@@ -35,9 +35,16 @@ def finished(runs):
     return [f"{run_dir(run, seed)}/meta.json" for run in runs for seed in SEEDS]
 
 
+def evaluated(runs):
+    """The per-snapshot metrics table of every run × seed (rule evaluate)."""
+    return [f"{RESULTS}/metrics/{run}/seed{seed}.csv" for run in runs for seed in SEEDS]
+
+
 def store_manifest(run):
     """The image store a run trains on, when this DAG builds it (`data.<name>.prepare` in the profile)."""
     entry = config["data"].get(RUNS[run].dataset)
+    if isinstance(entry, str):  # a store path, perhaps one another entry prepares (a stand-in shared by two)
+        entry = next((e for e in config["data"].values() if isinstance(e, dict) and e["store"] == entry), entry)
     return [f"{entry['store']}/manifest.json"] if isinstance(entry, dict) and "prepare" in entry else []
 
 

@@ -1,9 +1,10 @@
-# Figures (PNG + PDF + caption) and the runs table, drawn on the submitting machine from finished runs.
+# Figures (PNG + PDF + caption) and the tables, drawn on the submitting machine from finished runs and metrics.
 
 
 rule figure:
     input:
         lambda wc: finished(runs_for(wc.name)),
+        lambda wc: evaluated(runs_for(wc.name)) if FIGURES[wc.name].metrics else [],
     output:
         png=report(f"{FIGURE_DIR}/{{name}}.png", category="Figures", labels={"figure": "{name}"}),
         pdf=f"{FIGURE_DIR}/{{name}}.pdf",
@@ -19,15 +20,20 @@ rule figure:
         "python -m repro figure {wildcards.name} --config {params.profile} > {log} 2>&1"
 
 
+TABLES = ["runs", "summary", "meaningful-loss"]  # repro.tables.write_tables
+
+
 rule table:
     input:
         finished(RUNS),
+        evaluated(RUNS),
     output:
-        csv=f"{RESULTS}/tables/runs.csv",
-        md=f"{RESULTS}/tables/runs.md",
-        html=report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
+        expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=TABLES, ext=["csv", "md"]),
+        report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
+        report(f"{RESULTS}/tables/summary.html", category="Tables", labels={"table": "summary"}),
+        report(f"{RESULTS}/tables/meaningful-loss.html", category="Tables", labels={"table": "meaningful-loss"}),
     log:
-        f"{RESULTS}/logs/table/runs.log",
+        f"{RESULTS}/logs/table/tables.log",
     params:
         profile=PROFILE_FILE,
     localrule: True

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from repro.errors import ConfigError
 from repro.nets import ARCHITECTURES, Sizes, build, count_parameters, paper_sizes
 from tests.conftest import repro_cli
 
@@ -31,7 +32,49 @@ def test_parameter_counts_by_hand():
     assert count_parameters(build("toy_g", paper_sizes("toy_g"))) == 2 * 512 + 512 + 2 * (512 * 512 + 512) + 512 * 2 + 2
 
 
-@pytest.mark.parametrize("name", [n for n, a in ARCHITECTURES.items() if a.family != "toy"])
+def test_cifar_parameter_counts_by_hand():
+    # gan_cifar.py, DIM 128, z 128 (spec/wgangp.md §3.3); tflib convs and Linears have biases.
+    dim = 128
+    generator = (128 * 64 * dim + 64 * dim) + 2 * 64 * dim  # Linear → 4·4·4·DIM, BN per unit
+    generator += (4 * dim * 2 * dim * 25 + 2 * dim) + 2 * 2 * dim  # Deconv 4DIM→2DIM, BN
+    generator += (2 * dim * dim * 25 + dim) + 2 * dim  # Deconv 2DIM→DIM, BN
+    generator += dim * 3 * 25 + 3  # Deconv DIM→3
+    assert count_parameters(build("cifar_g", paper_sizes("cifar_g"))) == generator == 5179907
+    critic_gp = (3 * dim * 25 + dim) + (dim * 2 * dim * 25 + 2 * dim) + (2 * dim * 4 * dim * 25 + 4 * dim) \
+        + (64 * dim + 1)  # three convs and the Linear, no BN (wgan-gp)
+    sizes = paper_sizes("cifar_d")
+    assert count_parameters(build("cifar_d", sizes)) == critic_gp + 2 * 2 * dim + 2 * 4 * dim == 4116225
+    assert count_parameters(build("cifar_d", Sizes(**{**sizes.__dict__, "critic_norm": "none"}))) == critic_gp
+
+
+def test_cifar_convolutions_pad_as_tensorflow_same():
+    from repro.nets.cifar import SameConv, SameDeconv
+
+    conv = SameConv(1, 1)
+    with torch.no_grad():
+        conv.conv.weight.zero_()
+        conv.conv.weight[0, 0, 2, 2] = 1  # the centre tap
+    x = torch.randn(2, 1, 32, 32)
+    # TF 'SAME', stride 2, 5×5 on 32 pixels pads 1 before and 2 after: output i sees input 2i + 1 at its centre
+    torch.testing.assert_close(conv(x), x[:, :, 1::2, 1::2])
+    # the transposed convolution is the adjoint of the convolution with the same weights: <Ax, y> = <x, Aᵀy>
+    conv, deconv = SameConv(3, 4), SameDeconv(4, 3)
+    with torch.no_grad():
+        deconv.deconv.weight.copy_(conv.conv.weight)
+        conv.conv.bias.zero_()
+        deconv.deconv.bias.zero_()
+    x, y = torch.randn(2, 3, 16, 16, dtype=torch.float64), torch.randn(2, 4, 8, 8, dtype=torch.float64)
+    conv.double(), deconv.double()
+    assert deconv(y).shape == x.shape
+    torch.testing.assert_close((conv(x) * y).sum(), (x * deconv(y)).sum())
+
+
+def test_cifar_nets_refuse_other_sizes():
+    with pytest.raises(ConfigError, match="32×32"):
+        build("cifar_g", Sizes(nz=128, isize=64, width=8))
+
+
+@pytest.mark.parametrize("name", [n for n, a in ARCHITECTURES.items() if a.family not in ("toy", "cifar")])
 @pytest.mark.parametrize("nc,isize", [(1, 16), (3, 32), (3, 64)])
 def test_image_nets_map_between_noise_and_images(name, nc, isize):
     arch = ARCHITECTURES[name]

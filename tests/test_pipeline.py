@@ -31,6 +31,7 @@ def test_paper_dag_trains_every_registered_run_for_every_seed(tmp_path):
     runs = json.loads(repro_cli("runs", "--json", check=True).stdout)
     counts = job_counts(result.stdout)
     assert counts["train"] == len(runs) * 3  # configs/paper.yaml: seeds [0, 1, 2]
+    assert counts["evaluate"] == len(runs) * 3  # every run × seed's snapshots measured (a figure needs them)
     assert counts["figure"] == len(FIGURES) and counts["prepare_lsun_bedroom"] == 1
     written = (tmp_path / "results/paper/profile.yaml").read_text()
     assert "iters:" not in written  # the embedded default is replaced, not merged: paper runs keep 600k
@@ -55,8 +56,11 @@ def test_the_whole_dag_end_to_end(tmp_path):
     for name in FIGURES:
         for ext in ("png", "pdf", "md"):
             assert (tmp_path / "figures/tiny" / f"{name}.{ext}").stat().st_size > 0
-    for ext in ("csv", "md", "html"):
-        assert (tmp_path / "results/tiny/tables" / f"runs.{ext}").stat().st_size > 0
+    for table in ("runs", "summary", "meaningful-loss"):
+        for ext in ("csv", "md", "html"):
+            assert (tmp_path / "results/tiny/tables" / f"{table}.{ext}").stat().st_size > 0
+    evaluated = list((tmp_path / "results/tiny/metrics").glob("*/seed0.csv"))
+    assert len(evaluated) == len(json.loads(repro_cli("runs", "--json", check=True).stdout))
     assert (tmp_path / "results/tiny/data/mnist-16/manifest.json").exists()  # prepare ran first
     assert (tmp_path / "results/tiny/report.html").stat().st_size > 10_000
     logs = list((tmp_path / "results/tiny/logs/train").rglob("*.log"))

@@ -11,7 +11,8 @@ from repro.cli import main
 from repro.config import load_profile, resolve
 from repro.optim import OptimSpec
 from repro.registry import RUNS
-from repro.tables import write_tables
+from repro.metrics.evaluate import evaluate
+from repro.tables import mean_ci, write_tables
 from repro.train import train
 from tests.conftest import TINY
 
@@ -30,6 +31,9 @@ def tables(tmp_path_factory):
         train(cfg, results / "runs" / run / "seed0", "cpu", quiet=True)
     for declared in ("meta.json", "final.pt"):
         (results / "runs/toy-swissroll-gp/seed0" / declared).unlink()
+    for run in ("wgan-dcgan", "gan-dcgan", "toy-8gaussians-wgan"):
+        evaluate(results / "runs" / run / "seed0", results / "metrics" / run / "seed0.csv", profile.metrics, "cpu",
+                 quiet=True)
     paths = write_tables(profile, results=results, out=root / "tables")
     table = pd.read_csv(root / "tables/runs.csv", keep_default_na=False).set_index(["run", "seed"])
     return profile, results, paths, table
@@ -42,7 +46,9 @@ def _log_column(results, run, column):
 
 def test_three_files_and_one_row_per_run_and_seed(tables):
     _, _, paths, table = tables
-    assert [p.name for p in paths] == ["runs.csv", "runs.md", "runs.html"] and all(p.stat().st_size for p in paths)
+    assert [p.name for p in paths] == [f"{t}.{ext}" for t in ("runs", "summary", "meaningful-loss")
+                                       for ext in ("csv", "md", "html")]
+    assert all(p.stat().st_size for p in paths)
     assert sorted(table.index) == sorted((run, seed) for run in RUNS for seed in (0, 1))
 
 
@@ -99,5 +105,48 @@ def test_markdown_and_html_carry_the_header_and_every_row(tables):
 def test_table_command_writes_the_files(tables, tmp_path, capsys):
     _, results, _, _ = tables
     assert main(["table", "--config", str(TINY), "--results", str(results), "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.split() == [str(tmp_path / f"runs.{ext}") for ext in ("csv", "md", "html")]
+    assert capsys.readouterr().out.split()[:3] == [str(tmp_path / f"runs.{ext}") for ext in ("csv", "md", "html")]
     assert len(pd.read_csv(tmp_path / "runs.csv")) == len(RUNS)  # the tiny profile's one seed
+
+
+def test_runs_table_carries_the_last_snapshots_metrics(tables):
+    _, results, _, table = tables
+    toy = pd.read_csv(results / "metrics/toy-8gaussians-wgan/seed0.csv").iloc[-1]
+    assert float(table.loc[("toy-8gaussians-wgan", 0), "w1_64"]) == pytest.approx(toy["w1_64"], rel=1e-12)
+    assert float(table.loc[("toy-8gaussians-wgan", 0), "modes_64"]) == toy["modes_64"]
+    image = pd.read_csv(results / "metrics/wgan-dcgan/seed0.csv").iloc[-1]
+    assert float(table.loc[("wgan-dcgan", 0), "swd_64"]) == pytest.approx(image["swd_64"], rel=1e-12)
+    assert "swd_64_16px" not in table.columns  # per-level values stay in the metrics file
+    assert table.loc[("gan-mlp", 0), "swd_64"] == ""  # finished but not evaluated
+
+
+def test_mean_and_student_t_interval_over_seeds():
+    mean, half, n = mean_ci([1.0, 2.0, 3.0, float("nan")])
+    assert (mean, n) == (2.0, 3) and half == pytest.approx(4.302653 * 1 / 3 ** 0.5, rel=1e-6)
+    assert mean_ci([5.0])[:2] == (5.0, pytest.approx(float("nan"), nan_ok=True))
+
+
+def test_summary_has_one_row_per_run_with_mean_and_interval(tables):
+    _, _, paths, table = tables
+    summary = pd.read_csv(paths[3]).set_index("run")
+    assert list(summary.index) == list(RUNS)
+    row = summary.loc["toy-8gaussians-wgan"]
+    assert row["seeds"] == 1 and row["diverged"] == 0
+    assert row["w1_64_mean"] == pytest.approx(float(table.loc[("toy-8gaussians-wgan", 0), "w1_64"]))
+    assert pd.isna(row["w1_64_ci95"])  # one seed: no interval
+    assert summary.loc["gan-mlp", "diverged"] == 1 and summary.loc["gan-dcgan-alg1", "seeds"] == 0
+    markdown = paths[4].read_text()
+    assert "mean over its finished seeds" in markdown and "| toy-8gaussians-wgan | 1 | 0 |" in markdown
+
+
+def test_meaningful_loss_table_rows_rho_and_verdict(tables):
+    _, results, paths, _ = tables
+    loss = pd.read_csv(paths[6]).set_index("run")
+    assert set(loss.index) == {n for n, r in RUNS.items() if r.objective in ("wgan", "wgan-gp", "gan")}
+    toy = loss.loc["toy-8gaussians-wgan"]
+    assert (toy["estimate"], toy["quality"], toy["seeds"]) == ("w_estimate", "w1_64", 1)
+    assert toy["snapshots"] == 22 and -1 <= toy["rho"] <= 1 and toy["ci95_low"] <= toy["rho"] <= toy["ci95_high"]
+    assert toy["verdict"].split()[0] in ("holds", "not")
+    assert loss.loc["gan-dcgan", "estimate"] == "js_estimate"
+    assert loss.loc["gan-dcgan", "verdict"].startswith("no verdict")  # 12 iterations: 2 snapshots with a log row
+    assert loss.loc["gan-mlp", "verdict"].startswith("missing")

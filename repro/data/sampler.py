@@ -17,14 +17,18 @@ def open_sampler(source: str, image_size: int, batch_size: int, seed: int, devic
     """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store."""
     if source in TOY_DATASETS:
         return TOY_DATASETS[source](batch_size, seed, device)
+    return ImageSampler(load_images(source, image_size), batch_size, seed, device, replacement)
+
+
+def load_images(source: str, image_size: int) -> np.ndarray:
+    """The uint8 N×C×H×W images of a bundled set or an image store (memory-mapped), checked against the size."""
     if source == "mnist-bundled":
-        images = mnist_bundled(image_size)
-    else:
-        images = load_store(Path(source))
-        if images.shape[2:] != (image_size, image_size):
-            raise DataError(f"{source}: store holds {images.shape[2]}×{images.shape[3]} images but the profile "
-                            f"asks for image_size {image_size}; prepare a store at that size")
-    return ImageSampler(images, batch_size, seed, device, replacement)
+        return mnist_bundled(image_size)
+    images = load_store(Path(source))
+    if images.shape[2:] != (image_size, image_size):
+        raise DataError(f"{source}: store holds {images.shape[2]}×{images.shape[3]} images but the profile "
+                        f"asks for image_size {image_size}; prepare a store at that size")
+    return images
 
 
 class ImageSampler:

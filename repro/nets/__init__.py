@@ -6,12 +6,13 @@ from typing import Callable
 from torch import nn
 
 from repro.errors import ConfigError
+from repro.nets.cifar import CIFAR_SIZE, CIFARCritic, CIFARGenerator
 from repro.nets.dcgan import DCGANCritic, DCGANGenerator
 from repro.nets.mlp import MLPCritic, MLPGenerator
 from repro.nets.toy import ToyMLP
 
-# Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units.
-PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512}
+# Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128.
+PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ ARCHITECTURES = {
              "DCGAN critic / discriminator, BN after all but the first conv (official DCGAN_D, spec/wgan.md §3.2)"),
         Arch("mlp_d", "critic", "mlp", lambda s: MLPCritic(s.nc, s.isize, s.width),
              "4-layer ReLU MLP critic (official MLP_D, spec/wgan.md §3.5)"),
+        Arch("cifar_g", "generator", "cifar", lambda s: CIFARGenerator(s.nz, s.nc, s.isize, s.width),
+             "gan_cifar.py generator: Linear + 3 stride-2 5x5 deconvs, BN, tanh (spec/wgangp.md §3.3)"),
+        Arch("cifar_d", "critic", "cifar", lambda s: CIFARCritic(s.nc, s.isize, s.width, s.critic_norm),
+             "gan_cifar.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN unless wgan-gp (spec/wgangp.md §3.3)"),
         Arch("toy_g", "generator", "toy", lambda s: ToyMLP(s.nz, s.nc, s.width),
              "gan_toy.py generator: 2 → 512 ×3 → 2 ReLU MLP (spec/wgangp.md §2.2)"),
         Arch("toy_d", "critic", "toy", lambda s: ToyMLP(s.nc, 1, s.width),
@@ -74,10 +79,13 @@ def build(name: str, sizes: Sizes) -> nn.Module:
 
 
 def paper_sizes(name: str) -> Sizes:
-    """Sizes at which the papers use the architecture: 3×64×64 images with nz=100, or 2-D points with nz=2."""
+    """Sizes at which the papers use the architecture: 3×64×64 images with nz=100, 3×32×32 CIFAR images with
+    nz=128, or 2-D points with nz=2."""
     arch = get_arch(name)
     if arch.family == "toy":
         return Sizes(nz=2, nc=2, isize=1, width=PAPER_WIDTH["toy"])
+    if arch.family == "cifar":
+        return Sizes(nz=128, isize=CIFAR_SIZE, width=PAPER_WIDTH["cifar"])
     return Sizes(width=PAPER_WIDTH[arch.family])
 
 

@@ -14,23 +14,36 @@ from repro.config import Profile
 from repro.errors import ConfigError, DataError, did_you_mean
 from repro.registry import RUNS
 
-# name → "module:function" inside repro.plots; modules are imported only when their figure is drawn.
+@dataclass(frozen=True)
+class Figure:
+    """`target` is "module:function" inside repro.plots, imported only when the figure is drawn. `metrics`: the
+    figure reads the runs' evaluation tables too. `objectives`: the figure takes every run of these objectives
+    instead of the runs that name it in the registry."""
+
+    target: str
+    metrics: bool = False
+    objectives: tuple[str, ...] = ()
+
+
 FIGURES = {
-    "wgan-fig3": "curves:wgan_fig3",
-    "wgan-fig4": "curves:wgan_fig4",
-    "wgan-fig8": "curves:wgan_fig8",
-    "wgan-adam": "curves:wgan_adam",
-    "wgan-gan-baseline": "curves:wgan_gan_baseline",
-    "wgan-fig5": "grids:wgan_fig5",
-    "wgan-fig6": "grids:wgan_fig6",
-    "wgan-fig7": "grids:wgan_fig7",
-    "wgangp-toy": "grids:wgangp_toy",
+    "wgan-fig3": Figure("curves:wgan_fig3"),
+    "wgan-fig4": Figure("curves:wgan_fig4"),
+    "wgan-fig8": Figure("curves:wgan_fig8"),
+    "wgan-adam": Figure("curves:wgan_adam"),
+    "wgan-gan-baseline": Figure("curves:wgan_gan_baseline"),
+    "wgan-fig5": Figure("grids:wgan_fig5"),
+    "wgan-fig6": Figure("grids:wgan_fig6"),
+    "wgan-fig7": Figure("grids:wgan_fig7"),
+    "wgangp-toy": Figure("grids:wgangp_toy"),
+    "wgangp-fig3": Figure("quality:wgangp_fig3", metrics=True),
+    "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),
 }
 
 
 def runs_for(figure: str) -> list[str]:
     """The registry runs that feed a figure, in registry order."""
-    return [name for name, run in RUNS.items() if figure in run.figures]
+    objectives = FIGURES[figure].objectives
+    return [name for name, run in RUNS.items() if (run.objective in objectives if objectives else figure in run.figures)]
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,7 @@ def draw(name: str, profile: Profile, results: Path | None = None, out_dir: Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    module, function = FIGURES[name].split(":")
+    module, function = FIGURES[name].target.split(":")
     job = FigureJob(name, profile, Path(results or f"results/{profile.name}"),
                     Path(out_dir or f"figures/{profile.name}"))
     paths = getattr(importlib.import_module(f"repro.plots.{module}"), function)(job)

@@ -1,0 +1,186 @@
+"""`python -m repro evaluate RUN_DIR --out FILE`: every generator snapshot of a run, measured.
+
+One CSV row per snapshot (`snapshots/G_*.pt`, written by training every `metrics.every` iterations):
+gen_iter, wall_s (training seconds at that point) and each metric under its protocol name. Toy runs get exact W1
+against fresh real points (and mode coverage on the Gaussian mixtures); image runs the profile's `metrics.image`
+against the run's training images. Every snapshot uses the same noise and the same real subset, so the curve
+moves only with the generator. Beside FILE, FILE.json records the protocol (settings, reference images' and
+extractor weights' sha256, seed); rows already in FILE under the same protocol are kept, so an interrupted
+evaluation resumes, and a changed protocol starts over.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+from tqdm import tqdm
+
+from repro import atomic
+from repro.config import MetricsSpec, RunConfig
+from repro.data.sampler import load_images
+from repro.data.store import read_manifest, sha256_file
+from repro.data.toy import TOY_DATASETS
+from repro.engine import build_net, resolve_device
+from repro.errors import DataError
+from repro.metrics import count_tag
+
+EVAL_SEED = 2020  # torch-fidelity's default rng_seed; one fixed draw of noise and real data for every snapshot
+BATCH = 64
+
+
+def snapshots(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "snapshots").glob("G_*.pt"))
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        raise DataError(f"{run_dir}: not a run directory (no config.yaml); train it with `python -m repro train`")
+    return RunConfig.from_dict(yaml.safe_load(path.read_text()))
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Generator output in [−1, 1] → uint8 pixels, the inverse of training's 2·(x/255) − 1."""
+    return ((images.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8)
+
+
+@torch.no_grad()
+def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device) -> torch.Tensor:
+    """n samples on the CPU from fixed noise, in training-size batches with batch-statistics BN (train mode), as
+    the official codes sample."""
+    noise = torch.Generator().manual_seed(EVAL_SEED)
+    G.train()
+    out = []
+    for start in range(0, n, BATCH):
+        z = torch.randn(min(BATCH, n - start), nz, generator=noise)
+        out.append(G(z.to(device)).cpu())
+    return torch.cat(out)
+
+
+class Evaluator:
+    """The metrics of one run, with everything that is the same for all its snapshots prepared once."""
+
+    def __init__(self, cfg: RunConfig, spec: MetricsSpec, device: torch.device, cache_root: Path):
+        self.cfg, self.spec, self.device, self.cache_root = cfg, spec, device, cache_root
+        self.toy = cfg.data_source in TOY_DATASETS
+        self.protocol = {"run": cfg.run, "seed": cfg.seed, "data_source": cfg.data_source, "eval_seed": EVAL_SEED}
+        if self.toy:
+            real = TOY_DATASETS[cfg.data_source](spec.toy_samples, EVAL_SEED)
+            self.real = real.next().numpy()
+            self.shape = real.shape
+            self.protocol.update(toy_samples=spec.toy_samples)
+            return
+        self.weights = None
+        if spec.fidelity and spec.extractor == "inception-v3-compat":
+            from repro.metrics.fidelity import inception_weights
+
+            self.weights = inception_weights(spec.inception_weights)  # offline without them: fail before any work
+        self.images = load_images(cfg.data_source, cfg.image_size)
+        self.shape = tuple(self.images.shape[1:])
+        if len(self.images) < spec.samples and "swd" in spec.image:
+            raise DataError(f"{cfg.data_source}: {len(self.images)} images, fewer than metrics.samples = "
+                            f"{spec.samples}; lower metrics.samples in the profile")
+        pick = np.sort(np.random.default_rng(EVAL_SEED).choice(len(self.images), spec.samples, replace=False))
+        self.real = torch.from_numpy(self.images[pick]) if "swd" in spec.image else None
+        self.sha256 = _content_sha256(cfg.data_source, self.images)
+        self.protocol.update(image=list(spec.image), samples=spec.samples, final_samples=spec.final_samples,
+                             reference_sha256=self.sha256, n_reference=len(self.images))
+        if spec.fidelity:
+            self.protocol.update(extractor=spec.extractor,
+                                 weights_sha256=sha256_file(self.weights) if self.weights else None)
+
+    def generator(self, snapshot: Path) -> tuple[torch.nn.Module, dict]:
+        state = torch.load(snapshot, map_location="cpu", weights_only=True)
+        G = build_net(self.cfg, "generator", self.shape)
+        G.load_state_dict(state["G"])
+        return G.to(self.device), state
+
+    def measure(self, G: torch.nn.Module, final: bool) -> dict:
+        if self.toy:
+            return self._toy(G)
+        row = self._images(G, self.spec.samples)
+        if final and self.spec.final_samples and self.spec.final_samples != self.spec.samples:
+            row.update(self._images(G, self.spec.final_samples, swd=False))
+        return row
+
+    def _toy(self, G) -> dict:
+        from repro.metrics.toy import MIXTURES, exact_w1, mode_coverage
+
+        fake = generate(G, self.cfg.nz, self.spec.toy_samples, self.device).numpy()
+        tag = count_tag(self.spec.toy_samples)
+        row = {f"w1_{tag}": exact_w1(self.real, fake)}
+        if self.cfg.data_source in MIXTURES:
+            covered, quality = mode_coverage(fake, MIXTURES[self.cfg.data_source])
+            row.update({f"modes_{tag}": covered, f"high_quality_{tag}": quality})
+        return row
+
+    def _images(self, G, n: int, swd: bool = True) -> dict:
+        row = {}
+        if swd and "swd" in self.spec.image:
+            from repro.metrics.swd import sliced_wasserstein
+
+            fake = to_uint8(generate(G, self.cfg.nz, n, self.device))
+            result = sliced_wasserstein(self.real, fake, seed=EVAL_SEED, device=self.device)
+            tag = count_tag(n)
+            row.update({f"swd_{tag}_{res}px": v for res, v in result["levels"].items()})
+            row[f"swd_{tag}"] = result["mean"]
+        if self.spec.fidelity:
+            from repro.metrics.fidelity import fidelity_metrics
+
+            values = fidelity_metrics(G, self.cfg.nz, self.images, self.sha256, metrics=self.spec.fidelity,
+                                      n_samples=n, extractor=self.spec.extractor, weights=self.weights,
+                                      cache_root=self.cache_root, device=self.device, seed=EVAL_SEED)
+            self.protocol[f"kid_subset_size_{count_tag(n)}"] = values.get("kid_subset_size")
+            row.update({k: v for k, v in values.items() if isinstance(v, float)})
+        return row
+
+
+def _content_sha256(source: str, images: np.ndarray) -> str:
+    """The store's manifest hash, or a hash of the pixels of a bundled set: the key of cached reference features."""
+    manifest = read_manifest(Path(source)) if source != "mnist-bundled" else None
+    if manifest:
+        return manifest["sha256"]
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
+
+
+def evaluate(run_dir: str | Path, out: str | Path, spec: MetricsSpec, device: str = "auto",
+             cache_root: str | Path | None = None, quiet: bool = False) -> Path:
+    """Writes (or completes) the per-snapshot table `out`; returns its path."""
+    run_dir, out = Path(run_dir), Path(out)
+    cfg = read_run_config(run_dir)
+    found = snapshots(run_dir)
+    if not found:
+        raise DataError(f"{run_dir}/snapshots: no generator snapshots; train the run first (training writes one "
+                        f"every metrics.every generator iterations)")
+    dev = resolve_device(device)
+    evaluator = Evaluator(cfg, spec, dev, Path(cache_root or out.parent / "cache"))
+    protocol_path = out.with_name(out.name + ".json")
+    same = protocol_path.exists() and out.exists() and _protocol_key(protocol_path) == _protocol_key(evaluator)
+    rows = pd.read_csv(out).to_dict("records") if same else []
+    done = {int(r["gen_iter"]) for r in rows}
+    last = _gen_iter(found[-1])
+    todo = [s for s in found if _gen_iter(s) not in done]
+    for snapshot in tqdm(todo, desc=f"evaluate {cfg.run} seed{cfg.seed}", unit="snapshot",
+                         disable=quiet or not sys.stderr.isatty()):
+        G, state = evaluator.generator(snapshot)
+        values = evaluator.measure(G, final=state["gen_iter"] == last)
+        rows.append({"gen_iter": state["gen_iter"], "wall_s": round(state["wall_s"], 3), **values})
+        atomic.write_json(protocol_path, evaluator.protocol)
+        atomic.write_text(out, pd.DataFrame(rows).sort_values("gen_iter").to_csv(index=False))
+    return out
+
+
+def _gen_iter(snapshot: Path) -> int:
+    return int(snapshot.stem.split("_")[1])
+
+
+def _protocol_key(source) -> dict:
+    """The protocol without what is only learned while measuring (KID subset sizes)."""
+    protocol = json.loads(source.read_text()) if isinstance(source, Path) else source.protocol
+    return {k: v for k, v in protocol.items() if not k.startswith("kid_subset_size")}

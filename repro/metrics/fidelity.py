@@ -1,0 +1,242 @@
+"""Inception Score, FID and KID of a generator against its training images, through torch-fidelity 0.4.0.
+
+torch-fidelity computes the numbers; this module closes the traps around it that were verified on torch-fidelity
+0.4.0 (ANCHORS.md §5):
+
+- Weights: online they download (as torch-fidelity would); offline, the default Inception extractor fails with a
+  bare URLError, and a wrong file is loaded without
+  any hash check. `inception_weights` resolves the file up front, checks its sha256 against the hash prefix in its
+  name, and names the URL and the exact path in the error; the path is always passed explicitly, so a different
+  TORCH_HOME can never trigger a download.
+- Cache: reference features are cached under a name only, with no data or weights hash, so a changed store or
+  weights file silently reused stale features. The cache name here is built from the store's sha256, its shape and
+  channel handling and the weights' sha256 (torch-fidelity appends the extractor's name), under a project-local
+  `cache_root`. Generated samples are never cached.
+- Arguments: an unknown keyword is silently ignored and `cuda` defaults to True, so every keyword is checked against
+  torch_fidelity.defaults.DEFAULTS and `cuda` is always given. KID needs `kid_subset_size` ≤ both set sizes.
+- Inputs: the Inception extractor takes uint8 3×H×W only, and a Dataset must return a bare tensor. The generator's
+  [−1, 1] floats are converted to uint8 and gray images repeated to three channels; the store is read lazily.
+- Sampling: the generator runs in train mode (batch-statistics BN, as the official WGAN codes sample) under
+  torch-fidelity's no_grad, in batches of `batch_size` from its normal noise seeded by `seed`; the generator's mode
+  and BN running statistics are restored afterwards.
+
+Results are named by protocol (DESIGN.md §3): `fid_2k_train` is FID of 2048 samples against the training set.
+"""
+
+import contextlib
+import functools
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch_fidelity
+from torch.utils.data import Dataset
+from torch_fidelity.defaults import DEFAULTS
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+
+from repro.data.store import sha256_file
+from repro.errors import ConfigError, DataError, did_you_mean
+from repro.metrics import count_tag
+
+INCEPTION = "inception-v3-compat"
+INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILE
+INCEPTION_SHA256_PREFIX = "6726825d"  # torch hub convention: the file name carries its sha256's first 8 hex digits
+
+ISC_SPLITS = 10
+KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the smaller set's size when needed
+METRICS = ("isc", "fid", "kid")
+
+
+def inception_weights(configured: str | None) -> Path:
+    """The Inception weights file: `configured` (profile key metrics.inception_weights) if given, else
+    torch.hub.get_dir()/checkpoints/INCEPTION_FILE, where torch-fidelity itself would download it.
+
+    Missing ⇒ DataError naming the URL and the path to put it at; present ⇒ its sha256 must start with 6726825d."""
+    default = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
+    path = Path(configured).expanduser() if configured else default
+    if not path.is_file() and not configured:
+        _try_download(INCEPTION_URL, path)
+    if not path.is_file():
+        where = ("metrics.inception_weights" if configured else
+                 "no metrics.inception_weights in the profile and nothing in the torch hub cache")
+        raise DataError(f"Inception weights not found at {path} ({where}); on a machine with internet run "
+                        f"`curl -L -o {path} {INCEPTION_URL}` and copy the file there"
+                        + ("" if configured else ", or set metrics.inception_weights to a local copy"))
+    digest = _sha256(path)
+    if not digest.startswith(INCEPTION_SHA256_PREFIX):
+        raise DataError(f"{path}: sha256 {digest} does not start with {INCEPTION_SHA256_PREFIX}, the hash of "
+                        f"torch-fidelity's Inception weights; replace it with a fresh download of {INCEPTION_URL}")
+    return path
+
+
+def _try_download(url: str, path: Path) -> None:
+    """Online, fetch the file as torch-fidelity would (atomically); offline, leave it missing for the error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)
+    try:
+        torch.hub.download_url_to_file(url, str(path), progress=False)
+    except OSError:  # URLError, refused, timed out: no network here
+        pass
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def fidelity_metrics(generator: torch.nn.Module, nz: int, reference, reference_sha256: str, *,
+                     metrics=METRICS, n_samples: int, extractor: str = INCEPTION, weights: Path | None = None,
+                     cache_root: Path, device, seed: int = 0, batch_size: int = 64) -> dict:
+    """IS (10 splits), FID and KID of `n_samples` generator samples against `reference` (uint8 N×C×H×W array or
+    memmap, the training store, whose sha256 is `reference_sha256`).
+
+    Returns the requested metrics under their protocol names (`is_{n}_10split` and `_std`, `fid_{n}_train`,
+    `kid_{n}_train` and `_std`, n as count_tag(n_samples)) as floats, plus `extractor`, `weights_sha256` (None for
+    an extractor without a weights file), `kid_subset_size` (None without KID) and `n_reference`.
+    """
+    metrics = tuple(metrics)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ConfigError(f"fidelity metrics {list(metrics)}: choose one or more of {list(METRICS)}"
+                          + (did_you_mean(unknown[0], METRICS) if unknown else ""))
+    if extractor not in FEATURE_EXTRACTORS_REGISTRY:
+        registered = list(FEATURE_EXTRACTORS_REGISTRY)
+        raise ConfigError(f"metrics.extractor {extractor!r} is not a torch-fidelity feature extractor; registered: "
+                          f"{', '.join(registered)}{did_you_mean(extractor, registered)}")
+    if extractor == INCEPTION:
+        weights = inception_weights(str(weights) if weights else None)
+    elif weights is not None and not Path(weights).is_file():
+        raise DataError(f"{weights}: weights of feature extractor {extractor!r} not found")
+    weights_sha256 = _sha256(Path(weights)) if weights is not None else None
+
+    if n_samples < 2:
+        raise ConfigError(f"{n_samples} samples: FID, KID and IS need at least 2 (the more, the less biased)")
+    if "isc" in metrics and n_samples < ISC_SPLITS:
+        raise ConfigError(f"{n_samples} samples: IS over {ISC_SPLITS} splits needs at least {ISC_SPLITS}")
+    if reference.dtype != np.uint8 or reference.ndim != 4 or reference.shape[1] not in (1, 3):
+        raise DataError(f"reference images: expected uint8 N×C×H×W with C = 1 or 3, found {reference.dtype} "
+                        f"with shape {reference.shape}")
+    if len(reference) < 2:
+        raise DataError(f"reference images: {len(reference)} image(s), FID and KID need at least 2")
+
+    device = torch.device(device)
+    kid_subset_size = min(KID_SUBSET_SIZE, n_samples, len(reference)) if "kid" in metrics else None
+    kwargs = {
+        "input1": _Uint8Generator(generator, nz, tuple(reference.shape[1:])), "input1_model_z_type": "normal",
+        "input1_model_z_size": nz, "input1_model_num_samples": n_samples,
+        "isc": "isc" in metrics, "fid": "fid" in metrics, "kid": "kid" in metrics, "isc_splits": ISC_SPLITS,
+        "feature_extractor": extractor, "cuda": device.type == "cuda", "batch_size": batch_size, "rng_seed": seed,
+        "save_cpu_ram": (os.cpu_count() or 1) <= 4, "verbose": False, "cache_root": str(cache_root),
+    }
+    if "fid" in metrics or "kid" in metrics:  # given input2, torch-fidelity extracts its features even for IS alone
+        kwargs["input2"] = _ReferenceImages(reference)
+        kwargs["input2_cache_name"] = reference_cache_name(reference_sha256, reference.shape, weights_sha256)
+    if kid_subset_size is not None:
+        kwargs["kid_subset_size"] = kid_subset_size
+    if weights is not None:
+        kwargs["feature_extractor_weights_path"] = str(weights)
+    unchecked = set(kwargs) - set(DEFAULTS)
+    assert not unchecked, f"not torch-fidelity arguments (it would ignore them): {sorted(unchecked)}"
+
+    cuda = torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
+    with cuda, _sampling_mode(generator):
+        values = torch_fidelity.calculate_metrics(**kwargs)
+
+    tag = count_tag(n_samples)
+    out = {}
+    if "isc" in metrics:
+        out[f"is_{tag}_{ISC_SPLITS}split"] = float(values[torch_fidelity.KEY_METRIC_ISC_MEAN])
+        out[f"is_{tag}_{ISC_SPLITS}split_std"] = float(values[torch_fidelity.KEY_METRIC_ISC_STD])
+    if "fid" in metrics:
+        out[f"fid_{tag}_train"] = float(values[torch_fidelity.KEY_METRIC_FID])
+    if "kid" in metrics:
+        out[f"kid_{tag}_train"] = float(values[torch_fidelity.KEY_METRIC_KID_MEAN])
+        out[f"kid_{tag}_train_std"] = float(values[torch_fidelity.KEY_METRIC_KID_STD])
+    return {**out, "extractor": extractor, "weights_sha256": weights_sha256, "kid_subset_size": kid_subset_size,
+            "n_reference": len(reference)}
+
+
+def reference_cache_name(reference_sha256: str, shape: tuple, weights_sha256: str | None) -> str:
+    """torch-fidelity's cache name of the reference features, from everything they depend on, so nothing stale
+    is reused: torch-fidelity appends the extractor's name and the layer (`<name>-<extractor>-features-<layer>.pt`),
+    this adds the data, its shape and channel handling, and the weights."""
+    _, c, h, w = shape
+    channels = "gray2rgb" if c == 1 else "rgb"
+    weights = weights_sha256[:16] if weights_sha256 else "noweights"
+    name = f"ref-{reference_sha256[:16]}-{c}x{h}x{w}{channels}-w{weights}"
+    assert os.sep not in name and "/" not in name, name
+    return name
+
+
+def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
+    """[−1, 1] floats N×C×H×W → uint8 N×3×H×W pixels (inverse of training's 2·x/255 − 1; gray repeated)."""
+    pixels = ((images.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8)
+    return pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels
+
+
+class _Uint8Generator(torch_fidelity.GenerativeModelBase):
+    """The generator as torch-fidelity's input1: normal noise N×nz in, uint8 N×3×H×W out."""
+
+    def __init__(self, generator: torch.nn.Module, nz: int, item_shape: tuple):
+        super().__init__()
+        self.generator, self.nz, self.item_shape = generator, nz, item_shape
+
+    @property
+    def z_size(self):
+        return self.nz
+
+    @property
+    def z_type(self):
+        return "normal"
+
+    @property
+    def num_classes(self):
+        return 0
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        images = self.generator(z)
+        if tuple(images.shape[1:]) != self.item_shape:
+            raise DataError(f"the generator makes {'×'.join(map(str, images.shape[1:]))} images but the reference "
+                            f"store holds {'×'.join(map(str, self.item_shape))}; measure against the run's own data")
+        return to_uint8_rgb(images)
+
+
+class _ReferenceImages(Dataset):
+    """The store as torch-fidelity's input2: uint8 3×H×W tensors, no labels, read from the memmap one at a time."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        image = torch.from_numpy(np.array(self.images[i]))
+        return image.repeat(3, 1, 1) if image.shape[0] == 1 else image
+
+
+@contextlib.contextmanager
+def _sampling_mode(generator: torch.nn.Module):
+    """Train mode while sampling; afterwards the previous mode and BN running statistics, as if never sampled."""
+    was_training = generator.training
+    saved = [b.detach().clone() for b in generator.buffers()]
+    generator.train()
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in zip(generator.buffers(), saved):
+                buffer.copy_(value)
+        generator.train(was_training)
+
+
+def _sha256(path: Path) -> str:
+    """sha256 of a file, hashed once per (path, size, mtime): a 100 MB weights file is checked on every call."""
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(Path(path))
