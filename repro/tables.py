@@ -182,7 +182,8 @@ def _meaningful_header(profile: Profile) -> str:
             f"no zero padding) and the quality "
             f"distance (lower is better, so tracking gives ρ > 0) over the evaluated snapshots, averaged over seeds; "
             f"the interval is a {curves.BOOTSTRAP}-draw bootstrap 95% interval. \"Tracks\" means the interval lies "
-            f"above 0; no verdict with fewer than {curves.MIN_POINTS} snapshots.")
+            f"above 0, \"does not track\" that it lies below {curves.STRONG:g} (a strong correlation is excluded); "
+            f"otherwise inconclusive; no verdict with fewer than {curves.MIN_POINTS} snapshots.")
 
 
 def _cell(value) -> str:
