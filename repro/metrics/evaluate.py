@@ -22,7 +22,7 @@ from tqdm import tqdm
 from repro import atomic
 from repro.config import MetricsSpec, RunConfig
 from repro.data.sampler import load_images
-from repro.data.store import read_manifest, sha256_file
+from repro.data.store import read_manifest
 from repro.data.toy import TOY_DATASETS
 from repro.engine import build_net, resolve_device
 from repro.errors import DataError
@@ -74,11 +74,12 @@ class Evaluator:
             self.shape = real.shape
             self.protocol.update(toy_samples=spec.toy_samples)
             return
-        self.weights = None
+        self.weights, weights_sha256 = None, None
         if spec.fidelity and spec.extractor == "inception-v3-compat":
-            from repro.metrics.fidelity import inception_weights
+            from repro.metrics.fidelity import inception_weights, weights_sha256_of
 
             self.weights = inception_weights(spec.inception_weights)  # offline without them: fail before any work
+            weights_sha256 = weights_sha256_of(self.weights)  # hashed once; fidelity_metrics reuses it
         self.images = load_images(cfg.data_source, cfg.image_size)
         self.shape = tuple(self.images.shape[1:])
         if len(self.images) < spec.samples and "swd" in spec.image:
@@ -90,8 +91,7 @@ class Evaluator:
         self.protocol.update(image=list(spec.image), samples=spec.samples, final_samples=spec.final_samples,
                              reference_sha256=self.sha256, n_reference=len(self.images))
         if spec.fidelity:
-            self.protocol.update(extractor=spec.extractor,
-                                 weights_sha256=sha256_file(self.weights) if self.weights else None)
+            self.protocol.update(extractor=spec.extractor, weights_sha256=weights_sha256)
 
     def generator(self, snapshot: Path) -> tuple[torch.nn.Module, dict]:
         state = torch.load(snapshot, map_location="cpu", weights_only=True)

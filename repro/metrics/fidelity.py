@@ -65,7 +65,7 @@ def inception_weights(configured: str | None) -> Path:
         raise DataError(f"Inception weights not found at {path} ({where}); on a machine with internet run "
                         f"`curl -L -o {path} {INCEPTION_URL}` and copy the file there"
                         + ("" if configured else ", or set metrics.inception_weights to a local copy"))
-    digest = _sha256(path)
+    digest = weights_sha256_of(path)
     if not digest.startswith(INCEPTION_SHA256_PREFIX):
         raise DataError(f"{path}: sha256 {digest} does not start with {INCEPTION_SHA256_PREFIX}, the hash of "
                         f"torch-fidelity's Inception weights; replace it with a fresh download of {INCEPTION_URL}")
@@ -108,7 +108,7 @@ def fidelity_metrics(generator: torch.nn.Module, nz: int, reference, reference_s
         weights = inception_weights(str(weights) if weights else None)
     elif weights is not None and not Path(weights).is_file():
         raise DataError(f"{weights}: weights of feature extractor {extractor!r} not found")
-    weights_sha256 = _sha256(Path(weights)) if weights is not None else None
+    weights_sha256 = weights_sha256_of(Path(weights)) if weights is not None else None
 
     if n_samples < 2:
         raise ConfigError(f"{n_samples} samples: FID, KID and IS need at least 2 (the more, the less biased)")
@@ -231,7 +231,7 @@ def _sampling_mode(generator: torch.nn.Module):
         generator.train(was_training)
 
 
-def _sha256(path: Path) -> str:
+def weights_sha256_of(path: Path) -> str:
     """sha256 of a file, hashed once per (path, size, mtime): a 100 MB weights file is checked on every call."""
     stat = path.stat()
     return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
