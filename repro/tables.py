@@ -126,6 +126,20 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def estimate_points(profile: Profile, results: Path, run: str) -> tuple[list[tuple], str | None]:
+    """Per finished, evaluated seed of `run`: (smoothed estimate, quality distance, gen_iter) at its snapshots;
+    and the quality column they use (None when no seed qualifies)."""
+    estimate, points, quality = curves.ESTIMATES[RUNS[run].objective], [], None
+    for seed in profile.seeds:
+        run_dir = results / "runs" / run / f"seed{seed}"
+        metrics = read_metrics(results, run, seed)
+        if read_meta(run_dir) is None or metrics is None:
+            continue
+        quality = curves.quality_column(metrics)
+        points.append(curves.estimate_vs_quality(pd.read_csv(run_dir / "log.csv"), metrics, estimate, quality))
+    return points, quality
+
+
 def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
     """One row per run whose objective logs an estimate: ρ(smoothed estimate, quality) over snapshots and seeds."""
     rows = []
@@ -133,18 +147,11 @@ def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
         estimate = curves.ESTIMATES.get(run.objective)
         if estimate is None:
             continue
-        pairs, quality = [], None
-        for seed in profile.seeds:
-            run_dir = results / "runs" / name / f"seed{seed}"
-            metrics = read_metrics(results, name, seed)
-            if read_meta(run_dir) is None or metrics is None:
-                continue
-            quality = curves.quality_column(metrics)
-            pairs.append(curves.estimate_vs_quality(pd.read_csv(run_dir / "log.csv"), metrics, estimate, quality))
+        points, quality = estimate_points(profile, results, name)
         row = {"run": name, "objective": run.objective, "estimate": estimate, "quality": quality,
-               "seeds": len(pairs)}
-        if pairs:
-            corr = curves.spearman(pairs)
+               "seeds": len(points)}
+        if points:
+            corr = curves.spearman([(smoothed, distance) for smoothed, distance, _ in points])
             row.update(snapshots=corr.points, rho=corr.rho, ci95_low=corr.low, ci95_high=corr.high,
                        verdict=curves.verdict(run.objective, corr))
         else:

@@ -12,3 +12,10 @@ def count_tag(n: int) -> str:
         if n >= unit and n % unit == 0:
             return f"{n // unit}k"
     return str(n)
+
+
+def to_uint8(images):
+    """Generator output in [−1, 1] → uint8 pixels, the inverse of training's 2·(x/255) − 1 (what every metric sees)."""
+    import torch
+
+    return ((images.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8)

@@ -101,9 +101,10 @@ def spearman(pairs: list[tuple[np.ndarray, np.ndarray]], seed: int = 0, level: f
 
 
 def estimate_vs_quality(log: pd.DataFrame, metrics: pd.DataFrame, estimate: str, quality: str):
-    """(smoothed estimate, quality) at the snapshots that have a log row (iteration 0 has none)."""
+    """(smoothed estimate, quality, gen_iter) at the snapshots that have a log row (iteration 0 has none)."""
     rows = metrics[metrics["gen_iter"].isin(log["gen_iter"])]
-    return smoothed_estimate(log, estimate, rows["gen_iter"]), rows[quality].to_numpy(float)
+    iters = rows["gen_iter"].to_numpy()
+    return smoothed_estimate(log, estimate, iters), rows[quality].to_numpy(float), iters
 
 
 def verdict(objective: str, corr: Correlation) -> str:

@@ -26,7 +26,7 @@ from repro.data.store import read_manifest
 from repro.data.toy import TOY_DATASETS
 from repro.engine import build_net, resolve_device
 from repro.errors import DataError
-from repro.metrics import count_tag
+from repro.metrics import count_tag, to_uint8
 
 EVAL_SEED = 2020  # torch-fidelity's default rng_seed; one fixed draw of noise and real data for every snapshot
 BATCH = 64
@@ -41,11 +41,6 @@ def read_run_config(run_dir: Path) -> RunConfig:
     if not path.exists():
         raise DataError(f"{run_dir}: not a run directory (no config.yaml); train it with `python -m repro train`")
     return RunConfig.from_dict(yaml.safe_load(path.read_text()))
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Generator output in [−1, 1] → uint8 pixels, the inverse of training's 2·(x/255) − 1."""
-    return ((images.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8)
 
 
 @torch.no_grad()

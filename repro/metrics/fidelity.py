@@ -38,7 +38,7 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from repro.data.store import sha256_file
 from repro.errors import ConfigError, DataError, did_you_mean
-from repro.metrics import count_tag
+from repro.metrics import count_tag, to_uint8
 
 INCEPTION = "inception-v3-compat"
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -171,7 +171,7 @@ def reference_cache_name(reference_sha256: str, shape: tuple, weights_sha256: st
 
 def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
     """[−1, 1] floats N×C×H×W → uint8 N×3×H×W pixels (inverse of training's 2·x/255 − 1; gray repeated)."""
-    pixels = ((images.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8)
+    pixels = to_uint8(images)
     return pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels
 
 

@@ -16,7 +16,6 @@ from repro.metrics import curves
 from repro.plots import FigureJob, runs_for
 from repro.plots.curves import scale_note
 from repro.plots.style import fmt, styled
-from repro.registry import RUNS
 
 COLUMNS = 4
 FIG3_LABELS = {"cifar-clip-rmsprop": "Weight clipping", "cifar-gp-rmsprop": "Gradient Penalty (RMSProp)",
@@ -74,22 +73,6 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
     return job.save(fig, text)
 
 
-def _points(job: FigureJob, run: str) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], str | None]:
-    """Per finished, evaluated seed: (quality, estimate, gen_iter) at the snapshots; and the quality column."""
-    estimate, points, quality = curves.ESTIMATES[RUNS[run].objective], [], None
-    for seed in job.profile.seeds:
-        run_dir = job.results / "runs" / run / f"seed{seed}"
-        metrics = tables.read_metrics(job.results, run, seed)
-        if tables.read_meta(run_dir) is None or metrics is None:
-            continue
-        quality = curves.quality_column(metrics)
-        log = pd.read_csv(run_dir / "log.csv")
-        smoothed, distance = curves.estimate_vs_quality(log, metrics, estimate, quality)
-        iters = metrics[metrics["gen_iter"].isin(log["gen_iter"])]["gen_iter"].to_numpy()
-        points.append((distance, smoothed, iters))
-    return points, quality
-
-
 @styled
 def meaningful_loss(job: FigureJob) -> list[Path]:
     """One panel per run: its smoothed estimate against sample quality at every evaluated snapshot."""
@@ -102,9 +85,9 @@ def meaningful_loss(job: FigureJob) -> list[Path]:
                              squeeze=False)
     shows = []
     for ax, run in zip(axes.flat, runs):
-        points, quality = _points(job, run)
+        points, quality = tables.estimate_points(job.profile, job.results, run)
         row = table.loc[run]
-        for distance, smoothed, iters in points:
+        for smoothed, distance, iters in points:
             shown = ax.scatter(distance, smoothed, c=iters, cmap="viridis", s=12, edgecolors="none")
         if points:
             fig.colorbar(shown, ax=ax, label="generator iteration", pad=0.01)
@@ -124,8 +107,8 @@ def meaningful_loss(job: FigureJob) -> list[Path]:
         "Each panel: one run; each point an evaluated generator snapshot (colour: generator iteration; all seeds), "
         "x = the quality distance of the snapshot's samples (lower is better), y = the run's estimate, smoothed "
         f"with a centred running median over {curves.SMOOTHING} iterations or the snapshot spacing if smaller (no "
-        "zero padding) and read at that iteration. ρ: Spearman rank correlation (mean over seeds) with a bootstrap 95% interval; a tracking "
-        "estimate gives ρ > 0.",
+        "zero padding) and read at that iteration. ρ: Spearman rank correlation (mean over seeds) with a bootstrap "
+        "95% interval; a tracking estimate gives ρ > 0.",
         scale_note(job),
         "| run | objective | estimate | quality | seeds | ρ [95% interval] | verdict |\n|---|---|---|---|---|---|---|\n"
         + "\n".join(shows),
