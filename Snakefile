@@ -5,7 +5,7 @@
     snakemake figures --configfile configs/paper.yaml --workflow-profile profiles/slurm   # as cluster jobs
 
 Data flow: prepare (image stores) → train (one job per run × seed) → evaluate (metrics per snapshot)
-→ figure / table → report.
+→ figure / table → report; generator-free toy experiments (toy) → figure.
 Rules only call `python -m repro …`; the papers' hyperparameters live in repro/registry.py.
 """
 
@@ -30,6 +30,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
+include: "rules/toys.smk"
 include: "rules/figures.smk"
 
 

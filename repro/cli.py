@@ -92,6 +92,17 @@ def _figure(args) -> int:
     return 0
 
 
+def _toy(args) -> int:
+    from pathlib import Path
+
+    from repro.config import load_profile
+    from repro.toys import result_path, run
+
+    profile = load_profile(args.config)
+    print(run(args.name, profile, Path(args.out or result_path(f"results/{profile.name}", args.name))))
+    return 0
+
+
 def _table(args) -> int:
     from repro.config import load_profile
     from repro.tables import write_tables
@@ -183,6 +194,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", help="default results/<profile>")
     p.add_argument("--out", help="default figures/<profile>")
     p.set_defaults(handler=_figure)
+
+    p = sub.add_parser("toy", help="train the critics of a generator-free toy experiment (WGAN Figs 1-2, WGAN-GP "
+                                   "Fig 1a) and store what its figure draws")
+    p.add_argument("name", help="wgan-fig1, wgan-fig2 or wgangp-fig1a")
+    p.add_argument("--config", required=True, help="profile YAML (configs/default.yaml, configs/paper.yaml)")
+    p.add_argument("--out", help="default: results/<profile>/toys/<name>.npz")
+    p.set_defaults(handler=_toy)
 
     p = sub.add_parser("table", help="the runs table (one row per run x seed) as CSV, Markdown and HTML")
     p.add_argument("--config", required=True, help="the profile the runs were trained with")

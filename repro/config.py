@@ -35,6 +35,21 @@ class MetricsSpec:
 
 
 @dataclass(frozen=True)
+class ToySpec:
+    """Scale of the generator-free toy experiments (schema key `toys`): a fraction of the registry's critic steps
+    per experiment and a cap on the critics' hidden width."""
+
+    scale: dict = dataclasses.field(default_factory=dict)
+    width: int | None = None
+    surfaces: str = "figure"
+
+    def fit(self, experiment: str, fit):
+        """The registry's CriticFit of `experiment` at this profile's scale (at least one step)."""
+        return dataclasses.replace(fit, steps=max(1, round(fit.steps * self.scale.get(experiment, 1.0))),
+                                   width=min(fit.width, self.width or fit.width))
+
+
+@dataclass(frozen=True)
 class Profile:
     path: str
     name: str
@@ -49,6 +64,7 @@ class Profile:
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
     metrics: MetricsSpec = MetricsSpec()
+    toys: ToySpec = ToySpec()
 
 
 @dataclass(frozen=True)
@@ -152,7 +168,8 @@ def load_profile(path: str | Path) -> Profile:
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
-        metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}))
+        metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
+        toys=ToySpec(**raw.get("toys", {})))
 
 
 def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None) -> RunConfig:

@@ -47,6 +47,22 @@ class Run:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class CriticFit:
+    """A critic trained to (near) optimality between two fixed distributions (repro.toys.fit): no generator,
+    `steps` critic steps of `batch_size`, each (real, fake) draw used for `reuse` consecutive steps."""
+
+    objective: str
+    opt: OptimSpec
+    steps: int
+    batch_size: int
+    width: int
+    depth: int = 4  # Linear layers: depth − 1 hidden ReLU layers of `width`
+    clip: float = 0.01
+    gp_lambda: float = 10.0
+    reuse: int = 1
+
+
 # WGAN paper (spec/wgan.md §7): Algorithm 1 hyperparameters, official code's schedule and clip placement.
 RMSPROP_5E5 = OptimSpec("rmsprop", 5e-5)
 _wgan = dict(paper="wgan", objective="wgan", dataset="lsun-bedroom", iters=600_000, opt_g=RMSPROP_5E5,
@@ -72,6 +88,15 @@ _cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="ci
               image_size=32, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
 RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
 ADAM_GP = OptimSpec("adam", 1e-4, (0.5, 0.9))
+
+# Standard GAN on the toys: gan_toy.py has no GAN mode, so its sibling scripts' MODE=dcgan (spec/wgangp.md §3.1).
+_toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1)
+
+# WGAN-GP Fig 1b (spec/wgangp.md §1 Fig 1b, §2.6; no script was released): 12-layer ReLU MLPs without BN on the
+# Swiss roll, trained as gan_toy.py trains (batch 256, n_critic 5); clipping at c ∈ {0.1, 0.01, 0.001} with TF
+# RMSProp 5e-5 after each step, or GP with Adam 1e-4 (0.5, 0.9) and the paper's λ = 10.
+_deep = dict(_toy, generator="toy_deep_g", critic="toy_deep_d", dataset="swissroll", figures=("wgangp-fig1b",),
+             source="spec/wgangp.md §1 Fig 1b, §2.6")
 
 RUNS: dict[str, Run] = {
     r.name: r
@@ -116,8 +141,98 @@ RUNS: dict[str, Run] = {
           for d in ("8gaussians", "25gaussians", "swissroll")],
         *[Run(f"toy-{d}-gp", dataset=d, about=f"gan_toy.py, MODE=wgan-gp, {d}", **_toy_gp)
           for d in ("8gaussians", "25gaussians", "swissroll")],
+        *[Run(f"toy-{d}-gan", dataset=d, about=f"gan_toy.py nets and data, standard GAN (MODE=dcgan), {d}",
+              **_toy_gan) for d in ("8gaussians", "25gaussians", "swissroll")],
+        *[Run(f"toy-deep-clip{c:g}", objective="wgan", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5, clip=c,
+              clip_when="after_step", about=f"WGAN-GP Fig 1b: weight clipping c = {c:g}, 12-layer MLPs, Swiss roll",
+              **_deep) for c in (0.1, 0.01, 0.001)],
+        Run("toy-deep-gp", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, gp_lambda=10.0,
+            about="WGAN-GP Fig 1b: gradient penalty (λ = 10), 12-layer MLPs, Swiss roll", **_deep),
     ]
 }
+
+
+# The toy experiments that train no generator (repro.toys), with the settings the papers leave open. A profile's
+# `toys` key only caps their critic steps and widths.
+
+
+@dataclass(frozen=True)
+class ParallelLines:
+    """WGAN Fig 1 (spec/wgan.md §1 Fig 1). The paper plots closed forms only; beside them we estimate each
+    distance by a critic trained per θ on samples of P_0 and P_θ: Algorithm 1's clipped critic, WGAN-GP's critic
+    and a DCGAN-recipe discriminator, all with 2 hidden ReLU layers of 64 (our choice)."""
+
+    thetas: tuple[float, ...]
+    fits: dict[str, CriticFit]
+    eval_samples: int = 1024  # fresh points per distribution on which a trained critic's estimate is read
+
+
+@dataclass(frozen=True)
+class Gaussians1D:
+    """WGAN Fig 2 (spec/wgan.md §1 Fig 2). The paper gives no setting; we pick two equal-variance Gaussians, for
+    which the optimal 1-Lipschitz critic is exactly linear (f(x) = x between shifted equal-shape laws)."""
+
+    real: tuple[float, float]  # mean, std
+    fake: tuple[float, float]
+    fits: dict[str, CriticFit]
+    x_range: tuple[float, float] = (-5.0, 5.0)
+
+
+@dataclass(frozen=True)
+class ValueSurfaces:
+    """WGAN-GP Fig 1a (spec/wgangp.md §1 Fig 1a, §2.5): critics trained against the fixed "generator"
+    real + N(0, noise_std² I), drawn as contours on a `grid_points`² grid over [−grid_range, grid_range]²."""
+
+    fits: dict[str, CriticFit]
+    grid_range: float
+    about: str
+    noise_std: float = 1.0
+    grid_points: int = 128
+
+
+@dataclass(frozen=True)
+class MinMax:
+    """The bilinear game min_x max_y x·y under gradient steps of size `lr` from `start`: simultaneous updates
+    spiral outward, alternating ones circle (the textbook picture of GAN training instability)."""
+
+    lr: float = 0.1
+    start: tuple[float, float] = (1.0, 1.0)
+    steps: int = 200
+
+
+# Steps: enough for each to converge (the clipped critic at Algorithm 1's rate is the slowest).
+_line_net = dict(batch_size=256, width=64, depth=3)
+PARALLEL_LINES = ParallelLines(
+    thetas=(-1.0, -0.6, -0.3, -0.1, 0.0, 0.1, 0.3, 0.6, 1.0),
+    fits={"wgan": CriticFit("wgan", RMSPROP_5E5, 10_000, clip=0.01, **_line_net),
+          "wgan-gp": CriticFit("wgan-gp", ADAM_GP, 5000, gp_lambda=10.0, **_line_net),
+          "gan": CriticFit("gan", ADAM_DCGAN, 2500, **_line_net)})
+
+# Two Gaussians 8 standard deviations apart: N(2, 0.5²) real, N(−2, 0.5²) fake; gan_toy.py-shaped nets (3 hidden
+# ReLU layers) at width 64; the clipped critic with Algorithm 1's settings, the discriminator with DCGAN's.
+_gauss_net = dict(steps=5000, batch_size=256, width=64, depth=4)
+GAUSSIANS_1D = Gaussians1D(
+    real=(2.0, 0.5), fake=(-2.0, 0.5),
+    fits={"wgan": CriticFit("wgan", RMSPROP_5E5, clip=0.01, **_gauss_net),
+          "gan": CriticFit("gan", ADAM_DCGAN, **_gauss_net)})
+
+VALUE_SURFACES = {
+    # The maintainer's figure script (experiments/wgan/wgan_toy.py @ fb73b77, per issue #9): batch 1024, 10,000
+    # iterations x 10 critic steps on one real batch, 2 hidden ReLU layers of 1024, λ = 10, grid [-2, 2]².
+    "figure": ValueSurfaces(
+        fits={"wgan": CriticFit("wgan", RMSPROP_TF_5E5, 100_000, 1024, 1024, 3, clip=0.01, reuse=10),
+              "wgan-gp": CriticFit("wgan-gp", ADAM_GP, 100_000, 1024, 1024, 3, gp_lambda=10.0, reuse=10)},
+        grid_range=2.0, about="wgan_toy.py, the script behind the paper's Fig 1a (maintainer, issue #9)"),
+    # gan_toy.py with FIXED_GENERATOR = True: 100,000 iterations x 5 critic steps on fresh batches of 256, 3 hidden
+    # ReLU layers of 512, λ = 0.1, grid [-3, 3]².
+    "official": ValueSurfaces(
+        fits={"wgan": CriticFit("wgan", RMSPROP_TF_5E5, 500_000, 256, 512, 4, clip=0.01),
+              "wgan-gp": CriticFit("wgan-gp", ADAM_GP, 500_000, 256, 512, 4, gp_lambda=0.1)},
+        grid_range=3.0, about="gan_toy.py with FIXED_GENERATOR = True"),
+}
+SURFACE_DEFAULT = "figure"  # what produced the paper's figure
+
+MINMAX = MinMax()
 
 
 def get_run(name: str) -> Run:

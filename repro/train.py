@@ -1,8 +1,8 @@
 """`python -m repro train`: a run directory that survives crashes, signals and divergence.
 
 Layout (DESIGN.md §3): config.yaml, log.csv (one row per generator iteration), samples/, ckpt/ (rolling,
-undeclared), snapshots/ (the generator every `snapshot_every` iterations, for `python -m repro evaluate`),
-meta.json and final.pt (written last). Rerunning the same command resumes from the newest
+undeclared), snapshots/ (the generator every `snapshot_every` iterations, for `python -m repro evaluate`; on 2-D
+toys the critic too), meta.json and final.pt (written last). Rerunning the same command resumes from the newest
 checkpoint and reproduces the uninterrupted log exactly; a NaN/Inf loss ends the run as `diverged`, a result.
 """
 
@@ -97,8 +97,11 @@ def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float
 
 
 def _save_snapshot(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float) -> None:
-    """The generator alone (small, kept): what `repro evaluate` measures over training."""
+    """The generator (what `repro evaluate` measures over training) and, on 2-D toys, the critic too: small there,
+    and the toy figure draws its value surface at each stage."""
     state = {"G": engine.G.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
+    if len(engine.data.shape) == 1:
+        state["D"] = engine.D.state_dict()
     with atomic.atomic_path(run_dir / "snapshots" / f"G_{gen_iter:09d}.pt") as tmp:
         torch.save(state, tmp)
 

@@ -5,6 +5,7 @@ import yaml
 from repro.config import load_profile, resolve
 from repro.plots import FIGURES, runs_for
 from repro.registry import RUNS
+from repro.toys import EXPERIMENTS
 
 PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
@@ -53,3 +54,4 @@ wildcard_constraints:
     run="|".join(RUNS),
     seed=r"\d+",
     name="|".join(FIGURES),
+    experiment="|".join(EXPERIMENTS),

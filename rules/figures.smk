@@ -5,6 +5,7 @@ rule figure:
     input:
         lambda wc: finished(runs_for(wc.name)),
         lambda wc: evaluated(runs_for(wc.name)) if FIGURES[wc.name].metrics else [],
+        lambda wc: [f"{RESULTS}/toys/{wc.name}.npz"] if wc.name in EXPERIMENTS else [],
     output:
         png=report(f"{FIGURE_DIR}/{{name}}.png", category="Figures", labels={"figure": "{name}"}),
         pdf=f"{FIGURE_DIR}/{{name}}.pdf",

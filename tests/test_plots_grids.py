@@ -1,4 +1,4 @@
-"""Sample figures (WGAN Figs 5-7, the gan_toy.py plot) drawn from real tiny runs; numbers recomputed here."""
+"""Sample figures (WGAN Figs 5-7) drawn from real tiny runs; numbers recomputed here."""
 
 import dataclasses
 import shutil
@@ -6,11 +6,9 @@ import shutil
 import matplotlib.axes
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from repro.config import load_profile, resolve
-from repro.data.toy import TOY_DATASETS
 from repro.errors import DataError
 from repro.optim import OptimSpec
 from repro.plots import draw
@@ -19,7 +17,6 @@ from tests.conftest import TINY
 
 IMAGE_FIGURES = {"wgan-fig5": ("wgan-dcgan", "gan-dcgan"), "wgan-fig6": ("wgan-nobn", "gan-nobn"),
                  "wgan-fig7": ("wgan-mlpg", "gan-mlpg")}
-TOY_RUNS = [f"toy-{d}-{m}" for d in ("8gaussians", "25gaussians", "swissroll") for m in ("wgan", "gp")]
 SIZE = 16  # the tiny profile's image_size; grid tiles are SIZE + 2 apart
 
 
@@ -30,11 +27,11 @@ def _train(results, run, profile, **changes):
 
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
-    """Every run the four figures need (12 generator iterations each) and the figures drawn from them."""
+    """Every run the three figures need (12 generator iterations each) and the figures drawn from them."""
     profile, root = load_profile(TINY), tmp_path_factory.mktemp("grids")
-    for run in [r for pair in IMAGE_FIGURES.values() for r in pair] + TOY_RUNS:
+    for run in [r for pair in IMAGE_FIGURES.values() for r in pair]:
         _train(root / "results", run, profile)
-    for name in [*IMAGE_FIGURES, "wgangp-toy"]:
+    for name in IMAGE_FIGURES:
         draw(name, profile, results=root / "results", out_dir=root / "figures")
     return profile, root
 
@@ -49,7 +46,7 @@ def _spread_recomputed(grid):
     return (np.stack(tiles) / 255.0).std(axis=0).mean()
 
 
-@pytest.mark.parametrize("name", [*IMAGE_FIGURES, "wgangp-toy"])
+@pytest.mark.parametrize("name", IMAGE_FIGURES)
 def test_figure_files_exist_and_png_opens(drawn, name):
     _, root = drawn
     for ext in ("png", "pdf", "md"):
@@ -83,18 +80,6 @@ def test_panels_show_the_grids_first_16_tiles_in_gray(drawn, tmp_path, monkeypat
         y, x = 2 + SIZE + 2, 2 + 7 * (SIZE + 2)  # tile 16 (row 1, column 7), read straight from the PNG grid
         np.testing.assert_array_equal(image[y:y + SIZE, x:x + SIZE], grid[y:y + SIZE, x:x + SIZE, 0])
     assert len(shown) == 2
-
-
-def test_toy_caption_gives_recomputed_nearest_real_distances(drawn):
-    _, root = drawn
-    caption = (root / "figures" / "wgangp-toy.md").read_text()
-    assert "reduced-scale reproduction" in caption
-    for run in TOY_RUNS:
-        dataset = run.split("-")[1]
-        real = TOY_DATASETS[dataset](2048, 0).next().double()
-        generated = torch.from_numpy(np.load(root / "results/runs" / run / "seed0/samples/gen_000000012.npy"))
-        distance = torch.cdist(generated.double(), real).min(dim=1).values.mean().item()
-        assert f"| `{run}` | 0 | completed | 12 | 12 | {distance:.4f} |" in caption
 
 
 def test_diverged_gan_without_samples_is_drawn_and_named(drawn, tmp_path):

@@ -11,8 +11,10 @@ from repro.nets.dcgan import DCGANCritic, DCGANGenerator
 from repro.nets.mlp import MLPCritic, MLPGenerator
 from repro.nets.toy import ToyMLP
 
-# Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128.
-PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128}
+# Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128,
+# WGAN-GP Fig 1b's 12-layer MLPs 512 (the paper gives no width; spec/wgangp.md §2.6 suggests gan_toy.py's).
+PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128, "deep": 512}
+DEEP_TOY_DEPTH = 13  # WGAN-GP Fig 1b: 12 hidden ReLU layers + the linear output (its x axis has 13 layers)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ ARCHITECTURES = {
              "gan_toy.py generator: 2 → 512 ×3 → 2 ReLU MLP (spec/wgangp.md §2.2)"),
         Arch("toy_d", "critic", "toy", lambda s: ToyMLP(s.nc, 1, s.width),
              "gan_toy.py critic: 2 → 512 ×3 → 1 ReLU MLP (spec/wgangp.md §2.2)"),
+        Arch("toy_deep_g", "generator", "deep", lambda s: ToyMLP(s.nz, s.nc, s.width, DEEP_TOY_DEPTH),
+             "WGAN-GP Fig 1b generator: 2 → 512 ×12 → 2 ReLU MLP, no BN (spec/wgangp.md §1 Fig 1b, §2.6)"),
+        Arch("toy_deep_d", "critic", "deep", lambda s: ToyMLP(s.nc, 1, s.width, DEEP_TOY_DEPTH),
+             "WGAN-GP Fig 1b critic: 2 → 512 ×12 → 1 ReLU MLP, no BN (spec/wgangp.md §1 Fig 1b, §2.6)"),
     ]
 }
 
@@ -82,8 +88,8 @@ def paper_sizes(name: str) -> Sizes:
     """Sizes at which the papers use the architecture: 3×64×64 images with nz=100, 3×32×32 CIFAR images with
     nz=128, or 2-D points with nz=2."""
     arch = get_arch(name)
-    if arch.family == "toy":
-        return Sizes(nz=2, nc=2, isize=1, width=PAPER_WIDTH["toy"])
+    if arch.family in ("toy", "deep"):
+        return Sizes(nz=2, nc=2, isize=1, width=PAPER_WIDTH[arch.family])
     if arch.family == "cifar":
         return Sizes(nz=128, isize=CIFAR_SIZE, width=PAPER_WIDTH["cifar"])
     return Sizes(width=PAPER_WIDTH[arch.family])

@@ -34,7 +34,12 @@ FIGURES = {
     "wgan-fig5": Figure("grids:wgan_fig5"),
     "wgan-fig6": Figure("grids:wgan_fig6"),
     "wgan-fig7": Figure("grids:wgan_fig7"),
-    "wgangp-toy": Figure("grids:wgangp_toy"),
+    "wgan-fig1": Figure("toys:wgan_fig1"),
+    "wgan-fig2": Figure("toys:wgan_fig2"),
+    "wgangp-fig1a": Figure("toys:wgangp_fig1a"),
+    "wgangp-fig1b": Figure("toys:wgangp_fig1b"),
+    "wgangp-toy": Figure("toys:wgangp_toy", metrics=True),
+    "seed-minmax": Figure("toys:seed_minmax"),
     "wgangp-fig3": Figure("quality:wgangp_fig3", metrics=True),
     "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),
 }

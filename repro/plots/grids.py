@@ -1,4 +1,4 @@
-"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side) and WGAN-GP's gan_toy.py plot.
+"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side).
 
 Each caption carries a number computed from the very samples shown, so a reader can check the paper's claim
 rather than take the picture's word for it.
@@ -7,11 +7,9 @@ rather than take the picture's word for it.
 from pathlib import Path
 
 import numpy as np
-import torch
 import yaml
 from PIL import Image
 
-from repro.data.toy import TOY_DATASETS
 from repro.errors import DataError
 from repro.plots import FigureJob
 from repro.registry import RUNS
@@ -20,9 +18,6 @@ from repro.tables import read_meta, run_status
 PADDING = 2  # save_image's padding in the run's sample grids
 GRID_COLUMNS = 8
 SHOWN_ROWS = 2  # the paper shows 2 rows × 8 columns per side
-TOY_RANGE = 3  # gan_toy.py's RANGE: axes on [-3, 3]²
-TOY_REAL_POINTS, TOY_PLOTTED_REAL = 2048, 512
-TOY_DATASET_ORDER = ("8gaussians", "25gaussians", "swissroll")
 
 
 def last_sample(run_dir: Path, suffix: str) -> tuple[Path | None, int | None]:
@@ -122,61 +117,3 @@ def wgan_fig7(job: FigureJob) -> list:
     return _side_by_side(job, "WGAN Figure 7: MLP generator (4 layers of 512 ReLU units)",
                          "WGAN's MLP samples are worse than its DCGAN samples but better than the standard GAN's, "
                          "which shows significant mode collapse.", "wgan-mlpg", "gan-mlpg")
-
-
-def nearest_real_distance(generated: torch.Tensor, real: torch.Tensor) -> float:
-    """Mean distance from each generated point to its nearest real point: large when G misses the data."""
-    return float(torch.cdist(generated.double(), real.double()).min(dim=1).values.mean())
-
-
-def toy_real_points(dataset: str) -> torch.Tensor:
-    """TOY_REAL_POINTS real points drawn with seed 0; the first TOY_PLOTTED_REAL of them are plotted."""
-    return TOY_DATASETS[dataset](TOY_REAL_POINTS, seed=0).next()
-
-
-def wgangp_toy(job: FigureJob) -> list:
-    """gan_toy.py's picture for each dataset × method: real (orange +) and generated (green +) on [-3, 3]²."""
-    import matplotlib.pyplot as plt
-
-    methods = (("wgan", "WGAN (clipping)"), ("gp", "WGAN-GP"))
-    fig, axes = plt.subplots(2, 3, figsize=(10.5, 7.2), layout="constrained")
-    table = ["| method | dataset | run | seed | status | generator iterations | samples from iteration | "
-             "mean distance to nearest real point |", "|---|---|---|---|---|---|---|---|"]
-    for col, dataset in enumerate(TOY_DATASET_ORDER):
-        real = toy_real_points(dataset)
-        for row, (suffix, label) in enumerate(methods):
-            run = f"toy-{dataset}-{suffix}"
-            run_dir = job.seed_dirs(run)[0]
-            meta = read_meta(run_dir)
-            path, sample_iter = last_sample(run_dir, "npy")
-            ax = axes[row, col]
-            ax.scatter(*real[:TOY_PLOTTED_REAL].T, marker="+", c="orange", s=12, linewidths=0.6, label="real")
-            distance = "—"
-            if path is not None:
-                generated = torch.from_numpy(np.load(path))
-                distance = f"{nearest_real_distance(generated, real):.4f}"
-                ax.scatter(*generated.T, marker="+", c="green", s=30, linewidths=0.9, label="generated")
-            ax.text(0.03, 0.97, f"nearest-real dist {distance}\n{run_status(meta)}", transform=ax.transAxes,
-                    va="top", fontsize=8)
-            ax.set(xlim=(-TOY_RANGE, TOY_RANGE), ylim=(-TOY_RANGE, TOY_RANGE), aspect="equal")
-            if row == 0:
-                ax.set_title(dataset)
-            if col == 0:
-                ax.set_ylabel(label)
-            table.append(f"| {label} | {dataset} | `{run}` | {meta['seed']} | {run_status(meta)} | "
-                         f"{meta['gen_iter']} | {sample_iter or '—'} | {distance} |")
-    axes[0, 0].legend(loc="lower left", fontsize=8)
-    fig.suptitle("WGAN-GP gan_toy.py: real (orange) and generated (green) samples")
-
-    setting = (f"hidden width {job.profile.widths['toy']} and the generator iterations below (gan_toy.py: 512 and "
-               f"{RUNS['toy-8gaussians-gp'].iters:,})")
-    scale = setting if job.profile.name == "paper" else f"a **reduced-scale reproduction**: {setting}"
-    caption = [f"**WGAN-GP toy datasets (gan_toy.py plot).** Rows: WGAN with weight clipping, WGAN-GP; columns: "
-               f"8 Gaussians, 25 Gaussians, Swiss roll. Orange: the first {TOY_PLOTTED_REAL} of {TOY_REAL_POINTS:,} "
-               f"real points (sampler seed 0); green: the generator's last saved 64 fixed-noise samples. Axes on "
-               f"[-{TOY_RANGE}, {TOY_RANGE}]² as in gan_toy.py; the critic's value contours are not drawn.", "",
-               f"Profile `{job.profile.name}`: {scale}.", "", *table, "",
-               f"Mean distance to nearest real point: for each generated point, the Euclidean distance to the nearest "
-               f"of the {TOY_REAL_POINTS:,} real points, averaged; low when every generated point lies on the data. "
-               f"It does not see dropped modes: read the panels for those."]
-    return job.save(fig, "\n".join(caption))

@@ -1,0 +1,52 @@
+"""WGAN-GP Fig 1a: value surfaces of critics trained to optimality against a fixed "generator", the real data
+plus unit-variance Gaussian noise, with weight clipping and with the gradient penalty, on the three toy sets."""
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from repro.data.toy import TOY_DATASETS
+from repro.registry import VALUE_SURFACES
+from repro.toys.fit import fit_critic
+
+DATASETS = ("8gaussians", "25gaussians", "swissroll")  # the paper's column order
+SHOWN_POINTS = 256  # real and "generated" points drawn over each surface, one gan_toy.py batch
+
+
+def grid(extent: float, points: int) -> tuple[np.ndarray, torch.Tensor]:
+    """The axis values and the points² grid points, x major (surface[i, j] is the value at (axis[i], axis[j]))."""
+    axis = np.linspace(-extent, extent, points)
+    xx, yy = np.meshgrid(axis, axis, indexing="ij")
+    return axis, torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1)).float()
+
+
+def surface(critic, points: torch.Tensor, n: int) -> np.ndarray:
+    with torch.no_grad():
+        return critic(points).view(n, n).numpy()
+
+
+def compute(profile) -> tuple[dict, dict]:
+    setting, seed = profile.toys.surfaces, profile.seeds[0]
+    setup = VALUE_SURFACES[setting]
+    axis, points = grid(setup.grid_range, setup.grid_points)
+    arrays = {"axis": axis}
+    settings = {"setting": setting, "about": setup.about, "seed": seed, "noise_std": setup.noise_std, "fits": {}}
+    for dataset in DATASETS:
+        shown = TOY_DATASETS[dataset](SHOWN_POINTS, seed + 100).next()
+        arrays[f"{dataset}.real"] = shown.numpy()
+        arrays[f"{dataset}.fake"] = (shown + setup.noise_std * torch.randn(
+            shown.shape, generator=torch.Generator().manual_seed(seed + 101))).numpy()
+        for name, fit in setup.fits.items():
+            fit = profile.toys.fit("wgangp-fig1a", fit)
+            settings["fits"][name] = dataclasses.asdict(fit)
+            data = TOY_DATASETS[dataset](fit.batch_size, seed + 1)
+            noise = torch.Generator().manual_seed(seed + 2)
+
+            def draw():
+                real = data.next()
+                return real, real + setup.noise_std * torch.randn(real.shape, generator=noise)
+
+            critic = fit_critic(fit, draw, 2, seed)
+            arrays[f"{dataset}.{name}"] = surface(critic, points, setup.grid_points)
+    return arrays, settings
