@@ -152,3 +152,13 @@ def test_unknown_experiment_and_missing_result_are_clear_errors(tiny_profile, tm
         run("wgan-fig11", tiny_profile, tmp_path / "x.npz")
     with pytest.raises(DataError, match="python -m repro toy wgan-fig1 --config"):
         load(tmp_path / "wgan-fig1.npz")
+
+
+def test_both_value_surface_settings_run_and_keep_their_grids(tiny_profile, tmp_path):
+    """Fig 1a's two settings (wgan_toy.py's figure script, gan_toy.py FIXED_GENERATOR): their grids and λ differ."""
+    for setting, extent, gp_lambda in (("figure", 2.0, 10.0), ("official", 3.0, 0.1)):
+        toys = dataclasses.replace(tiny_profile.toys, surfaces=setting, scale={"wgangp-fig1a": 1e-4})
+        profile = dataclasses.replace(tiny_profile, toys=toys)
+        arrays, settings = load(run("wgangp-fig1a", profile, tmp_path / f"{setting}.npz"))
+        assert arrays["axis"][-1] == extent and settings["fits"]["wgan-gp"]["gp_lambda"] == gp_lambda
+        assert arrays["swissroll.wgan"].shape == (128, 128) and np.isfinite(arrays["swissroll.wgan-gp"]).all()
