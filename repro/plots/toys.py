@@ -309,13 +309,13 @@ def wgangp_toy(job: FigureJob) -> list[Path]:
         table.append(f"| {dataset} | {label} | `{run}` | {meta['gen_iter']:,} ({run_status(meta)}) | "
                      f"{metrics[w1].iloc[0]:.3f} | {metrics[w1].iloc[-1]:.3f} | {covered} |")
     fig.suptitle("WGAN-GP gan_toy.py generators: samples (green) over the critic's value surface, real (orange)")
-    width = job.profile.widths["toy"]
+    width, n = job.profile.widths["toy"], job.profile.metrics.toy_samples
     caption = [
         "**WGAN-GP toy generators (gan_toy.py).** The repository's toy experiment: generators trained with WGAN "
         "(clipping), WGAN-GP and a standard GAN on 8 Gaussians, 25 Gaussians and the Swiss roll. Each row is one "
         "run: the first three panels show 256 generated points (green +, fixed noise) and 256 real points (orange "
         "+) over the critic's value contours at the first, middle and last generator snapshot; the last panel "
-        "shows the exact W1 between 1,000 generated and 1,000 real points over training (optimal assignment) and, "
+        f"shows the exact W1 between {n:,} generated and {n:,} real points over training (optimal assignment) and, "
         "on the mixtures, the modes covered (a mode counts when it holds a tenth of its fair share of samples "
         "within 3σ per coordinate of its centre).", "",
         f"Hidden width {width} (gan_toy.py: 512), iterations per run below (gan_toy.py: "
