@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from repro.config import RunConfig
 from repro.data.toy import TOY_DATASETS
 from repro.engine import build_net
 from repro.errors import DataError
+from repro.metrics.evaluate import read_run_config
 from repro.metrics.toy import parallel_lines
 from repro.plots import FigureJob
 from repro.plots.style import ITER_LABEL, styled
@@ -185,9 +185,8 @@ def wgangp_fig1a(job: FigureJob) -> list[Path]:
     return job.save(fig, "\n".join(caption))
 
 
-def load_net(run_dir: Path, state: dict, role: str) -> torch.nn.Module:
-    """A run's generator or critic (role) with the weights of a snapshot or final.pt `state`."""
-    cfg = RunConfig.from_dict(yaml.safe_load((run_dir / "config.yaml").read_text()))
+def load_net(cfg: RunConfig, state: dict, role: str) -> torch.nn.Module:
+    """A toy run's generator or critic (role) with the weights of a snapshot or final.pt `state`."""
     net = build_net(cfg, role, (2,))
     net.load_state_dict(state["G" if role == "generator" else "D"])
     return net.eval()
@@ -196,8 +195,8 @@ def load_net(run_dir: Path, state: dict, role: str) -> torch.nn.Module:
 def deep_measurements(run_dir: Path, batches: int = 4, batch_size: int = 256) -> dict:
     """Layer gradient norms of a Fig 1b run's final critic (mean over `batches` seeded batches of real Swiss-roll
     points and its generator's samples) and the critic's weights."""
-    state = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=True)
-    G, D = load_net(run_dir, state, "generator"), load_net(run_dir, state, "critic")
+    state, cfg = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=True), read_run_config(run_dir)
+    G, D = load_net(cfg, state, "generator"), load_net(cfg, state, "critic")
     data = TOY_DATASETS["swissroll"](batch_size, seed=0)
     noise = torch.Generator().manual_seed(1)
     norms = []
@@ -279,13 +278,14 @@ def wgangp_toy(job: FigureJob) -> list[Path]:
         if not snapshots:
             raise DataError(f"{run_dir / 'snapshots'}: no snapshots; retrain {run}")
         picks = [snapshots[round(k * (len(snapshots) - 1) / (stages - 1))] for k in range(stages)]
+        cfg = read_run_config(run_dir)
         noise = torch.Generator().manual_seed(0)
         z = torch.randn(SHOWN_POINTS, 2, generator=noise)
         for col, path in enumerate(picks):
             state = torch.load(path, map_location="cpu", weights_only=True)
             with torch.no_grad():
-                fake = load_net(run_dir, state, "generator")(z)
-            values = surface(load_net(run_dir, state, "critic"), points, GRID_POINTS)
+                fake = load_net(cfg, state, "generator")(z)
+            values = surface(load_net(cfg, state, "critic"), points, GRID_POINTS)
             ax = axes[i, col]
             _contour(ax, axis, values, real, fake, TOY_RANGE)
             ax.set_title(f"iteration {state['gen_iter']:,}", fontsize=7)

@@ -31,15 +31,15 @@ def compute(profile) -> tuple[dict, dict]:
     setup = VALUE_SURFACES[setting]
     axis, points = grid(setup.grid_range, setup.grid_points)
     arrays = {"axis": axis}
-    settings = {"setting": setting, "about": setup.about, "seed": seed, "noise_std": setup.noise_std, "fits": {}}
+    fits = {name: profile.toys.fit("wgangp-fig1a", fit) for name, fit in setup.fits.items()}
+    settings = {"setting": setting, "about": setup.about, "seed": seed, "noise_std": setup.noise_std,
+                "fits": {name: dataclasses.asdict(fit) for name, fit in fits.items()}}
     for dataset in DATASETS:
         shown = TOY_DATASETS[dataset](SHOWN_POINTS, seed + 100).next()
         arrays[f"{dataset}.real"] = shown.numpy()
         arrays[f"{dataset}.fake"] = (shown + setup.noise_std * torch.randn(
             shown.shape, generator=torch.Generator().manual_seed(seed + 101))).numpy()
-        for name, fit in setup.fits.items():
-            fit = profile.toys.fit("wgangp-fig1a", fit)
-            settings["fits"][name] = dataclasses.asdict(fit)
+        for name, fit in fits.items():
             data = TOY_DATASETS[dataset](fit.batch_size, seed + 1)
             noise = torch.Generator().manual_seed(seed + 2)
 
