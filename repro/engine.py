@@ -86,8 +86,8 @@ class Engine:
         n_steps = critic_steps(gen_iter, self.cfg.n_critic, self.cfg.warmup)
         self.D.requires_grad_(True)
         cos_sum = torch.zeros((), device=self.device)
-        for _ in range(n_steps):
-            stats, cos = self._critic_step()
+        for step in range(n_steps):
+            stats, cos = self._critic_step(logged=step == n_steps - 1)
             cos_sum += cos
         self.D.requires_grad_(False)
         loss_g = self.objective.generator_loss(self.D, self.G(self._z(self.cfg.batch_size)))
@@ -101,7 +101,8 @@ class Engine:
             stats["adam_cos"] = cos_sum / n_steps
         return n_steps, stats
 
-    def _critic_step(self):
+    def _critic_step(self, logged: bool):
+        """One critic update; only the `logged` (last) step of an iteration pays for its gradient norm."""
         self.objective.before_critic_step(self.D)
         real = self.data.next()
         with torch.no_grad():
@@ -112,7 +113,8 @@ class Engine:
         params = [p for p in self.D.parameters() if p.grad is not None]
         grads = [p.grad for p in params]
         stats = {k: v.detach() for k, v in stats.items()}
-        stats["grad_norm_d"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        if logged:
+            stats["grad_norm_d"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         before = [p.detach().clone() for p in params] if self.track_cos else None
         self.opt_d.step()
         cos = torch.zeros((), device=self.device)

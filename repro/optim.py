@@ -56,8 +56,9 @@ def make_optimizer(spec: OptimSpec, params) -> Optimizer:
         return torch.optim.RMSprop(params, lr=spec.lr)
     if spec.name == "rmsprop_tf":
         return RMSpropTF(params, lr=spec.lr)
-    if spec.name == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas)
+    if spec.name == "adam":  # the fused kernel: the same update in one pass instead of several foreach ops
+        fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, fused=fused)
     raise ConfigError(f"unknown optimizer {spec.name!r}; allowed values: {', '.join(OPTIMIZERS)}")
 
 

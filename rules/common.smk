@@ -41,6 +41,12 @@ def evaluated(runs):
     return [f"{RESULTS}/metrics/{run}/seed{seed}.csv" for run in runs for seed in SEEDS]
 
 
+def longest_first(wildcards):
+    """A run's generator iterations as its job priority: Snakemake's scheduler starts the ready job of highest
+    priority, so the longest run (the DAG's critical path) starts at once instead of after the short ones."""
+    return resolve(wildcards.run, RESOLVED, int(wildcards.seed)).iters
+
+
 def store_manifest(run):
     """The image store a run trains on, when this DAG builds it (`data.<name>.prepare` in the profile)."""
     entry = config["data"].get(RUNS[run].dataset)

@@ -17,6 +17,7 @@ rule evaluate:
         profile=PROFILE_FILE,
         run_dir=lambda wc: run_dir(wc.run, wc.seed),
         metrics=config.get("metrics", {}),  # a changed protocol reruns the job
+    priority: longest_first
     threads: 4 if ON_GPU else 1
     resources:
         gpu=1 if ON_GPU and config.get("metrics", {}).get("image", ["swd"]) != [] else 0,

@@ -18,6 +18,7 @@ rule train:
     params:
         profile=PROFILE_FILE,
         out=lambda wc: run_dir(wc.run, wc.seed),
+    priority: longest_first
     threads: 4 if ON_GPU else 1
     resources:
         gpu=1 if ON_GPU else 0,

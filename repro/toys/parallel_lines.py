@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from repro.data.toy import ParallelLines
 from repro.metrics.toy import parallel_lines
 from repro.registry import PARALLEL_LINES
-from repro.toys.fit import fit_critic
+from repro.toys.fit import fit_critics
 
 
 def dual_constant(fa: torch.Tensor, fb: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
@@ -41,14 +41,20 @@ def read_critic(objective: str, critic, a: torch.Tensor, b: torch.Tensor) -> dic
     return {"gap": gap, "lipschitz": lipschitz, "em": gap / lipschitz if lipschitz > 0 else 0.0}
 
 
-def estimate(fit, theta: float, seed: int, eval_samples: int) -> dict:
-    """Trains `fit` on P_0 (real) vs P_θ (fake) and reads it on fresh samples. The critic's initialisation and
-    the z draws are the same for every θ (seeded by `seed` alone), so the θ sweep differs only in θ."""
-    real, fake = ParallelLines(fit.batch_size, seed + 1), ParallelLines(fit.batch_size, seed + 2, theta=theta)
-    critic = fit_critic(fit, lambda: (real.next(), fake.next()), 2, seed)
+def estimates(fit, thetas: np.ndarray, seed: int, eval_samples: int) -> list[dict]:
+    """Trains `fit` on P_0 (real) vs P_θ (fake) for every θ at once and reads each critic on fresh samples. The
+    critics' initialisation and the z draws are the same for every θ (seeded by `seed` alone), so the θ sweep
+    differs only in θ."""
+    real = ParallelLines(fit.batch_size, seed + 1)
+    fakes = [ParallelLines(fit.batch_size, seed + 2, theta=float(t)) for t in thetas]
+
+    def draw():
+        return real.next().repeat(len(thetas), 1), torch.cat([fake.next() for fake in fakes])
+
+    critics = fit_critics(fit, draw, 2, seed, count=len(thetas))
     a = ParallelLines(eval_samples, seed + 3).next()
-    b = ParallelLines(eval_samples, seed + 4, theta=theta).next()
-    return read_critic(fit.objective, critic, a, b)
+    return [read_critic(fit.objective, critic, a, ParallelLines(eval_samples, seed + 4, theta=float(t)).next())
+            for critic, t in zip(critics, thetas)]
 
 
 def compute(profile) -> tuple[dict, dict]:
@@ -59,6 +65,6 @@ def compute(profile) -> tuple[dict, dict]:
     for name, fit in setup.fits.items():
         fit = profile.toys.fit("wgan-fig1", fit)
         settings["fits"][name] = dataclasses.asdict(fit)
-        rows = [estimate(fit, float(t), seed, setup.eval_samples) for t in thetas]
+        rows = estimates(fit, thetas, seed, setup.eval_samples)
         arrays.update({f"{name}.{key}": np.array([r[key] for r in rows]) for key in rows[0]})
     return arrays, settings

@@ -8,7 +8,7 @@ import torch
 
 from repro.data.toy import TOY_DATASETS
 from repro.registry import VALUE_SURFACES
-from repro.toys.fit import fit_critic
+from repro.toys.fit import fit_critics
 
 DATASETS = ("8gaussians", "25gaussians", "swissroll")  # the paper's column order
 SHOWN_POINTS = 256  # real and "generated" points drawn over each surface, one gan_toy.py batch
@@ -39,14 +39,15 @@ def compute(profile) -> tuple[dict, dict]:
         arrays[f"{dataset}.real"] = shown.numpy()
         arrays[f"{dataset}.fake"] = (shown + setup.noise_std * torch.randn(
             shown.shape, generator=torch.Generator().manual_seed(seed + 101))).numpy()
-        for name, fit in fits.items():
-            data = TOY_DATASETS[dataset](fit.batch_size, seed + 1)
-            noise = torch.Generator().manual_seed(seed + 2)
+    for name, fit in fits.items():  # the three data sets' critics of one setting train side by side
+        sources = [TOY_DATASETS[dataset](fit.batch_size, seed + 1) for dataset in DATASETS]
+        noises = [torch.Generator().manual_seed(seed + 2) for _ in DATASETS]
 
-            def draw():
-                real = data.next()
-                return real, real + setup.noise_std * torch.randn(real.shape, generator=noise)
+        def draw():
+            real = torch.cat([source.next() for source in sources])
+            noise = torch.cat([torch.randn(real.shape[0] // len(DATASETS), 2, generator=g) for g in noises])
+            return real, real + setup.noise_std * noise
 
-            critic = fit_critic(fit, draw, 2, seed)
+        for dataset, critic in zip(DATASETS, fit_critics(fit, draw, 2, seed, count=len(DATASETS))):
             arrays[f"{dataset}.{name}"] = surface(critic, points, setup.grid_points)
     return arrays, settings
