@@ -20,8 +20,8 @@ from repro.nets.toy import ToyMLP
 from repro.plots.toys import deep_measurements
 from repro.registry import MINMAX, PARALLEL_LINES, MinMax
 from repro.toys import gaussians, load, minmax, run
-from repro.toys.gradients import layer_gradient_norms, piled_at_clip
 from repro.toys.fit import fit_critics
+from repro.toys.gradients import layer_gradient_norms, piled_at_clip
 from repro.toys.parallel_lines import dual_constant, estimates, read_critic
 from repro.train import train
 from tests.conftest import ROOT
