@@ -14,6 +14,7 @@ rule toy:
         profile=PROFILE_FILE,
         toys=config.get("toys", {}),  # a changed scale reruns the job
     threads: 1
+    priority: 1000  # each trains dozens of critics: start beside the 1000-iteration runs, not after every run
     resources:
         runtime=TOY_RESOURCES["runtime"],
         mem_mb=TOY_RESOURCES["mem_mb"],

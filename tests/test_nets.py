@@ -57,9 +57,9 @@ def test_cifar_parameter_counts_by_hand():
 
 
 def test_cifar_convolutions_pad_as_tensorflow_same():
-    from repro.nets.cifar import SameConv, SameDeconv
+    from repro.nets.tflib import Conv2d, Deconv2d
 
-    conv = SameConv(1, 1)
+    conv = Conv2d(1, 1, 5, 2)
     with torch.no_grad():
         conv.conv.weight.zero_()
         conv.conv.weight[0, 0, 2, 2] = 1  # the centre tap
@@ -67,7 +67,7 @@ def test_cifar_convolutions_pad_as_tensorflow_same():
     # TF 'SAME', stride 2, 5×5 on 32 pixels pads 1 before and 2 after: output i sees input 2i + 1 at its centre
     torch.testing.assert_close(conv(x), x[:, :, 1::2, 1::2])
     # the transposed convolution is the adjoint of the convolution with the same weights: <Ax, y> = <x, Aᵀy>
-    conv, deconv = SameConv(3, 4), SameDeconv(4, 3)
+    conv, deconv = Conv2d(3, 4, 5, 2), Deconv2d(4, 3, 5)
     with torch.no_grad():
         deconv.deconv.weight.copy_(conv.conv.weight)
         conv.conv.bias.zero_()

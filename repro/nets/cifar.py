@@ -1,53 +1,13 @@
-"""The DCGAN-style CIFAR-10 nets of WGAN-GP's gan_cifar.py (spec/wgangp.md §3.3), the Figure 3 models.
-
-TensorFlow 'SAME' padding is reproduced exactly, not just its output size: a stride-2 5×5 convolution pads one
-pixel before and two after (PyTorch's symmetric padding=2 would shift the sampling grid by one pixel), and the
-transposed convolution crops one pixel before and two after. Weights use tflib's uniform initialisations
-(spec/wgangp.md §3.8); biases are on, as tflib's defaults.
-"""
-
-import math
+"""The DCGAN-style CIFAR-10 nets of WGAN-GP's gan_cifar.py (spec/wgangp.md §3.3), the Figure 3 models, built
+from tflib layers (TF 'SAME' 5×5 stride-2 convolutions, tflib's uniform initialisations, biases on)."""
 
 import torch
 from torch import nn
 
 from repro.errors import ConfigError
-from repro.nets.init import tflib_linear_init
+from repro.nets import tflib
 
 CIFAR_SIZE = 32  # 4 → 8 → 16 → 32: the nets are built for 32×32 images only
-
-
-def _tflib_conv_init(layer: nn.Module, fan_in: float, fan_out: float) -> None:
-    """tflib he_init: uniform on ±√3·std with std √(4/(fan_in + fan_out)); bias 0."""
-    bound = math.sqrt(3.0) * math.sqrt(4.0 / (fan_in + fan_out))
-    nn.init.uniform_(layer.weight, -bound, bound)
-    nn.init.zeros_(layer.bias)
-
-
-class SameConv(nn.Module):
-    """tflib Conv2D, 5×5, stride 2, TF 'SAME': pad (1, 2) on each spatial axis, fan_out = C_out·k²/stride²."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        self.pad = nn.ZeroPad2d((1, 2, 1, 2))
-        self.conv = nn.Conv2d(c_in, c_out, 5, 2)
-        _tflib_conv_init(self.conv, c_in * 25, c_out * 25 / 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(self.pad(x))
-
-
-class SameDeconv(nn.Module):
-    """tflib Deconv2D, 5×5, stride 2, TF 'SAME' (output exactly 2× the input): the full transposed convolution
-    cropped by 1 before and 2 after; fan_in = C_in·k²/4, fan_out = C_out·k²."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        self.deconv = nn.ConvTranspose2d(c_in, c_out, 5, 2, padding=1)
-        _tflib_conv_init(self.deconv, c_in * 25 / 4, c_out * 25)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.deconv(x)[..., :-1, :-1]
 
 
 def _check(isize: int) -> None:
@@ -64,13 +24,12 @@ class CIFARGenerator(nn.Module):
         super().__init__()
         _check(isize)
         self.dim = dim
-        self.input = nn.Linear(nz, 4 * 4 * 4 * dim)
-        tflib_linear_init(self.input, "glorot")
+        self.input = tflib.linear(nz, 4 * 4 * 4 * dim)
         self.input_norm = nn.Sequential(nn.BatchNorm1d(4 * 4 * 4 * dim), nn.ReLU(True))
         self.main = nn.Sequential(
-            SameDeconv(4 * dim, 2 * dim), nn.BatchNorm2d(2 * dim), nn.ReLU(True),
-            SameDeconv(2 * dim, dim), nn.BatchNorm2d(dim), nn.ReLU(True),
-            SameDeconv(dim, nc), nn.Tanh())
+            tflib.Deconv2d(4 * dim, 2 * dim, 5), nn.BatchNorm2d(2 * dim), nn.ReLU(True),
+            tflib.Deconv2d(2 * dim, dim, 5), nn.BatchNorm2d(dim), nn.ReLU(True),
+            tflib.Deconv2d(dim, nc, 5), nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.input_norm(self.input(z.view(z.shape[0], -1)))
@@ -88,11 +47,10 @@ class CIFARCritic(nn.Module):
             raise ConfigError(f"critic_norm {norm!r}: the gan_cifar.py critic has batch or none")
         bn = (lambda c: [nn.BatchNorm2d(c)]) if norm == "batch" else (lambda c: [])
         self.main = nn.Sequential(
-            SameConv(nc, dim), nn.LeakyReLU(0.2, True),
-            SameConv(dim, 2 * dim), *bn(2 * dim), nn.LeakyReLU(0.2, True),
-            SameConv(2 * dim, 4 * dim), *bn(4 * dim), nn.LeakyReLU(0.2, True))
-        self.output = nn.Linear(4 * 4 * 4 * dim, 1)
-        tflib_linear_init(self.output, "glorot")
+            tflib.Conv2d(nc, dim, 5, 2), nn.LeakyReLU(0.2, True),
+            tflib.Conv2d(dim, 2 * dim, 5, 2), *bn(2 * dim), nn.LeakyReLU(0.2, True),
+            tflib.Conv2d(2 * dim, 4 * dim, 5, 2), *bn(4 * dim), nn.LeakyReLU(0.2, True))
+        self.output = tflib.linear(4 * 4 * 4 * dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.main(x).flatten(1)).view(x.shape[0])

@@ -1,6 +1,4 @@
-"""Weight initialisations of the two official code bases (spec/wgan.md §2.5, spec/wgangp.md §2.2 and §3.8)."""
-
-import math
+"""The official WGAN code's weight initialisation (spec/wgan.md §2.5); the WGAN-GP code's are in `tflib`."""
 
 from torch import nn
 
@@ -13,12 +11,3 @@ def dcgan_init(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-
-
-def tflib_linear_init(layer: nn.Linear, kind: str) -> None:
-    """tflib Linear: uniform on ±√3·std with std √(2/fan_in) ("he") or √(2/(fan_in+fan_out)) ("glorot"); bias 0."""
-    fan_in, fan_out = layer.in_features, layer.out_features
-    std = math.sqrt(2.0 / fan_in) if kind == "he" else math.sqrt(2.0 / (fan_in + fan_out))
-    bound = math.sqrt(3.0) * std
-    nn.init.uniform_(layer.weight, -bound, bound)
-    nn.init.zeros_(layer.bias)

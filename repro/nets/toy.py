@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from repro.nets.init import tflib_linear_init
+from repro.nets import tflib
 
 
 class ToyMLP(nn.Module):
@@ -17,9 +17,8 @@ class ToyMLP(nn.Module):
         sizes = [n_in] + [width] * (depth - 1) + [n_out]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            linear = nn.Linear(a, b)
             last = i == len(sizes) - 2
-            tflib_linear_init(linear, "glorot" if last else "he")
+            linear = tflib.linear(a, b, "glorot" if last else "he")
             layers += [linear] if last else [linear, nn.ReLU(True)]
         self.main = nn.Sequential(*layers)
         self.n_out = n_out
