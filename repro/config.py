@@ -100,13 +100,14 @@ class RunConfig:
     sample_every: int
     checkpoint_every: int
     snapshot_every: int
+    gen_batch_multiple: int = 1  # the generator step's batch is this many critic batches (gan_cifar_resnet.py: 2)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         """The inverse of to_dict: a run directory's config.yaml back to a RunConfig."""
         d = dict(d)
         for key in ("opt_g", "opt_d"):
-            d[key] = OptimSpec(d[key]["name"], d[key]["lr"], tuple(d[key]["betas"]))
+            d[key] = OptimSpec(**{**d[key], "betas": tuple(d[key]["betas"])})
         d["warmup"] = Warmup(**d["warmup"]) if d["warmup"] else None
         return cls(**d)
 
@@ -195,4 +196,4 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
-        snapshot_every=profile.metrics.every)
+        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple)

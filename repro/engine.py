@@ -90,7 +90,8 @@ class Engine:
             stats, cos = self._critic_step(logged=step == n_steps - 1)
             cos_sum += cos
         self.D.requires_grad_(False)
-        loss_g = self.objective.generator_loss(self.D, self.G(self._z(self.cfg.batch_size)))
+        fake = self.G(self._z(self.cfg.batch_size * self.cfg.gen_batch_multiple))
+        loss_g = self.objective.generator_loss(self.D, fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()

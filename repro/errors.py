@@ -12,6 +12,14 @@ def did_you_mean(name: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def choose(what: str, value, options):
+    """`value` if it is one of `options`, else a ConfigError naming `what`, the options and the closest one."""
+    if value not in options:
+        raise ConfigError(f"{what} {value!r}: choose one of {', '.join(map(str, options))}"
+                          f"{did_you_mean(str(value), list(map(str, options)))}")
+    return value
+
+
 class ReproError(Exception):
     """Base class of every error caused by user input rather than by a bug."""
 

@@ -19,13 +19,14 @@ class OptimSpec:
     name: str  # "rmsprop" | "rmsprop_tf" | "adam"
     lr: float
     betas: tuple[float, float] = (0.5, 0.999)
+    weight_decay: float = 0.0  # L2: wd·w added to the gradient (WGAN-GP App. B: 1e-3 on normalised critics)
 
 
 class RMSpropTF(Optimizer):
     """ms ← ρ·ms + (1−ρ)·g²;  w ← w − lr·g / √(ms + ε), with ms starting at 1 (tf.train.RMSPropOptimizer)."""
 
-    def __init__(self, params, lr: float, decay: float = 0.9, eps: float = 1e-10):
-        super().__init__(params, {"lr": lr, "decay": decay, "eps": eps})
+    def __init__(self, params, lr: float, decay: float = 0.9, eps: float = 1e-10, weight_decay: float = 0.0):
+        super().__init__(params, {"lr": lr, "decay": decay, "eps": eps, "weight_decay": weight_decay})
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -34,6 +35,8 @@ class RMSpropTF(Optimizer):
             if not params:
                 continue
             grads = [p.grad for p in params]
+            if group["weight_decay"]:
+                grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
             squares = []
             for p in params:
                 state = self.state[p]
@@ -53,12 +56,12 @@ OPTIMIZERS = ("rmsprop", "rmsprop_tf", "adam")
 def make_optimizer(spec: OptimSpec, params) -> Optimizer:
     params = list(params)
     if spec.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr)
+        return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay)
     if spec.name == "rmsprop_tf":
-        return RMSpropTF(params, lr=spec.lr)
+        return RMSpropTF(params, lr=spec.lr, weight_decay=spec.weight_decay)
     if spec.name == "adam":  # the fused kernel: the same update in one pass instead of several foreach ops
         fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, fused=fused)
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay, fused=fused)
     raise ConfigError(f"unknown optimizer {spec.name!r}; allowed values: {', '.join(OPTIMIZERS)}")
 
 

@@ -39,6 +39,7 @@ class Run:
     gp_lambda: float = 10.0
     gp_one_sided: bool = False
     batch_size: int = 64
+    gen_batch_multiple: int = 1
     nz: int = 100
     n_extra_layers: int = 0
     critic_norm: str = "batch"

@@ -40,3 +40,19 @@ def test_linear_decay_reaches_zero_at_the_last_iteration():
         sched.step()
         lrs.append(opt.param_groups[0]["lr"])
     assert lrs == pytest.approx([1.5e-4, 1e-4, 0.5e-4, 0.0])
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "rmsprop_tf"])
+def test_weight_decay_adds_wd_times_w_to_the_gradient(name):
+    """Coupled L2 (WGAN-GP App. B's discriminator weight decay): decaying with wd equals stepping on g + wd·w."""
+    w = torch.tensor([1.0, -2.0, 0.5])
+    decayed, plain = torch.nn.Parameter(w.clone()), torch.nn.Parameter(w.clone())
+    opt_decayed = make_optimizer(OptimSpec(name, 0.01, (0.5, 0.9), weight_decay=1e-3), [decayed])
+    opt_plain = make_optimizer(OptimSpec(name, 0.01, (0.5, 0.9)), [plain])
+    for step in range(2):
+        g = torch.tensor([0.3, -1.5, 2.0]) * (step + 1)
+        decayed.grad, plain.grad = g.clone(), g + 1e-3 * plain.detach()
+        opt_decayed.step()
+        opt_plain.step()
+        torch.testing.assert_close(decayed.detach(), plain.detach(), rtol=1e-6, atol=1e-7)
+    assert not torch.equal(decayed.detach(), w)

@@ -54,6 +54,17 @@ def test_generator_changes_only_after_its_n_critic_critic_steps(tiny_profile):
             assert not torch.equal(g_snapshots[5 * block - 1], snaps[0])
 
 
+@pytest.mark.parametrize("multiple", [1, 2])
+def test_generator_step_draws_gen_batch_multiple_critic_batches(tiny_profile, multiple):
+    """gan_cifar_resnet.py's GEN_BS_MULTIPLE: the generator step sees 2 × 64 samples, each critic step 64 + 64."""
+    cfg = dataclasses.replace(resolve("toy-8gaussians-gp", tiny_profile, 0), gen_batch_multiple=multiple)
+    engine = Engine(cfg, torch.device("cpu"))
+    sizes = []
+    engine.G.register_forward_hook(lambda module, args, out: sizes.append(out.shape[0]))
+    engine.iteration(0)
+    assert sizes == [cfg.batch_size] * cfg.n_critic + [cfg.batch_size * multiple]
+
+
 def _params_within(module, c):
     return all(p.abs().max().item() <= c for p in module.parameters())
 

@@ -1,19 +1,41 @@
 """Every architecture by name. A net is built from a name plus sizes; the profile picks the width per family."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from torch import nn
 
 from repro.errors import ConfigError
-from repro.nets.cifar import CIFAR_SIZE, CIFARCritic, CIFARGenerator
+from repro.nets.cifar import CIFARCritic, CIFARGenerator
 from repro.nets.dcgan import DCGANCritic, DCGANGenerator
 from repro.nets.mlp import MLPCritic, MLPGenerator
+from repro.nets.mnist import MNISTCritic, MNISTGenerator
+from repro.nets.random_arch import DCGAN_BASELINE, RandomArchCritic, RandomArchGenerator
+from repro.nets.resnet32 import ResNetCritic, ResNetGenerator
 from repro.nets.toy import ToyMLP
+from repro.nets.zoo64 import (
+    ConstantFilterGenerator64,
+    DCGANCritic64,
+    DCGANGenerator64,
+    FCGenerator64,
+    GatedCritic64,
+    GatedGenerator64,
+    ResNetCritic64,
+    ResNetGenerator64,
+)
 
 # Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128,
-# WGAN-GP Fig 1b's 12-layer MLPs 512 (the paper gives no width; spec/wgangp.md §2.6 suggests gan_toy.py's).
-PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128, "deep": 512}
+# WGAN-GP Fig 1b's 12-layer MLPs 512 (the paper gives no width; spec/wgangp.md §2.6 suggests gan_toy.py's),
+# gan_64x64.py DIM 64 (its FC generator 512 units), gan_cifar_resnet.py DIM 128, gan_mnist.py DIM 64, and the
+# random-architecture study's DCGAN starting point 64 filters.
+PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128, "deep": 512, "zoo64": 64, "zoo64_fc": 512,
+               "resnet32": 128, "mnist": 64, "randarch": 64}
+# The paper-scale data item of the families built for one size (z 128 in every WGAN-GP image script); the others
+# are the WGAN paper's 3×64×64 images with z 100.
+FAMILY_DATA = {"toy": dict(nz=2, nc=2, isize=1), "deep": dict(nz=2, nc=2, isize=1),
+               "cifar": dict(nz=128, isize=32), "resnet32": dict(nz=128, isize=32), "randarch": dict(nz=128, isize=32),
+               "zoo64": dict(nz=128, isize=64), "zoo64_fc": dict(nz=128, isize=64),
+               "mnist": dict(nz=128, nc=1, isize=28)}
 DEEP_TOY_DEPTH = 13  # WGAN-GP Fig 1b: 12 hidden ReLU layers + the linear output (its x axis has 13 layers)
 
 
@@ -70,6 +92,59 @@ ARCHITECTURES = {
              "WGAN-GP Fig 1b generator: 2 → 512 ×12 → 2 ReLU MLP, no BN (spec/wgangp.md §1 Fig 1b, §2.6)"),
         Arch("toy_deep_d", "critic", "deep", lambda s: ToyMLP(s.nc, 1, s.width, DEEP_TOY_DEPTH),
              "WGAN-GP Fig 1b critic: 2 → 512 ×12 → 1 ReLU MLP, no BN (spec/wgangp.md §1 Fig 1b, §2.6)"),
+        # WGAN-GP Fig 2 (gan_64x64.py, spec/wgangp.md §4): the critic's `critic_norm` is the run's (LN for WGAN-GP)
+        Arch("zoo64_dcgan_g", "generator", "zoo64", lambda s: DCGANGenerator64(s.nz, s.nc, s.isize, s.width),
+             "gan_64x64.py DCGAN G: Linear + 4 5x5 deconvs, BN, ReLU, init std 0.02 (Fig 2 baseline)"),
+        Arch("zoo64_dcgan_g_nonorm", "generator", "zoo64",
+             lambda s: DCGANGenerator64(s.nz, s.nc, s.isize, s.width, norm="none"),
+             "DCGAN G without BN (Fig 2 'no normalization in either G or D')"),
+        Arch("zoo64_dcgan_g_tanh", "generator", "zoo64",
+             lambda s: DCGANGenerator64(s.nz, s.nc, s.isize, s.width, nonlinearity="tanh"),
+             "DCGAN G with tanh everywhere, BN kept as the code does (Fig 2 'tanh nonlinearities everywhere')"),
+        Arch("zoo64_const_g", "generator", "zoo64", lambda s: ConstantFilterGenerator64(s.nz, s.nc, s.isize, s.width),
+             "WGANPaper_CrippledDCGANGenerator: no BN, DIM filters throughout, 5x5 deconvs (Fig 2 row 1)"),
+        Arch("zoo64_fc_g", "generator", "zoo64_fc", lambda s: FCGenerator64(s.nz, s.nc, s.isize, s.width),
+             "FCGenerator: 4 ReLU layers of 512 + Linear to 3x64x64, tanh (Fig 2 '4-layer 512-dim ReLU MLP')"),
+        Arch("zoo64_gated_g", "generator", "zoo64", lambda s: GatedGenerator64(s.nz, s.nc, s.isize, s.width),
+             "MultiplicativeDCGANGenerator: 2x channels, BN, sigmoid*tanh gate (Fig 2 'gated multiplicative')"),
+        Arch("zoo64_resnet_g", "generator", "zoo64", lambda s: ResNetGenerator64(s.nz, s.nc, s.isize, s.width),
+             "101-layer bottleneck ResNet G, residual 0.3, tanh(x/5) (Fig 2 '101-layer ResNet')"),
+        Arch("zoo64_dcgan_d", "critic", "zoo64", lambda s: DCGANCritic64(s.nc, s.isize, s.width, s.critic_norm),
+             "gan_64x64.py DCGAN critic: 4 5x5 stride-2 convs, LReLU 0.2, norm after all but the first, std 0.02"),
+        Arch("zoo64_dcgan_d_nonorm", "critic", "zoo64", lambda s: DCGANCritic64(s.nc, s.isize, s.width, "none"),
+             "DCGAN critic without normalisation in any mode (Fig 2 'no normalization in either G or D')"),
+        Arch("zoo64_dcgan_d_tanh", "critic", "zoo64",
+             lambda s: DCGANCritic64(s.nc, s.isize, s.width, s.critic_norm, "tanh"),
+             "DCGAN critic with tanh everywhere (Fig 2 'tanh nonlinearities everywhere')"),
+        Arch("zoo64_gated_d", "critic", "zoo64", lambda s: GatedCritic64(s.nc, s.isize, s.width, s.critic_norm),
+             "MultiplicativeDCGANDiscriminator: 2x channels, norm, gate (Fig 2 'gated multiplicative')"),
+        Arch("zoo64_resnet_d", "critic", "zoo64", lambda s: ResNetCritic64(s.nc, s.isize, s.width, s.critic_norm),
+             "101-layer bottleneck ResNet critic, score/5 (Fig 2 '101-layer ResNet')"),
+        # WGAN-GP Table 3 (gan_cifar_resnet.py, spec/wgangp.md §3.4, App. F)
+        Arch("resnet32_g", "generator", "resnet32", lambda s: ResNetGenerator(s.nz, s.nc, s.isize, s.width),
+             "gan_cifar_resnet.py G: Linear + 3 upsampling pre-activation ResBlocks, BN, tanh (Table 3 unsupervised)"),
+        Arch("resnet32_cond_g", "generator", "resnet32",
+             lambda s: ResNetGenerator(s.nz, s.nc, s.isize, s.width, n_classes=10),
+             "gan_cifar_resnet.py conditional G: per-class BN γ/β for 10 classes (Table 3 supervised)"),
+        Arch("resnet32_d", "critic", "resnet32", lambda s: ResNetCritic(s.nc, s.isize, s.width),
+             "gan_cifar_resnet.py critic: 4 ResBlocks (2 downsampling), no normalisation, global mean pool"),
+        Arch("resnet32_acgan_d", "critic", "resnet32", lambda s: ResNetCritic(s.nc, s.isize, s.width, n_classes=10),
+             "gan_cifar_resnet.py critic + AC-GAN Linear 128→10 class head (Table 3 supervised)"),
+        # WGAN-GP Fig 5b (gan_mnist.py, spec/wgangp.md §3.2): BN in the clipping mode only
+        Arch("mnist_g", "generator", "mnist", lambda s: MNISTGenerator(s.nz, s.nc, s.isize, s.width),
+             "gan_mnist.py G, wgan-gp/dcgan modes: no BN, crop to 7x7, sigmoid output in [0, 1]"),
+        Arch("mnist_g_bn", "generator", "mnist",
+             lambda s: MNISTGenerator(s.nz, s.nc, s.isize, s.width, batch_norm=True),
+             "gan_mnist.py G, wgan (clipping) mode: BN after the Linear and the first two deconvs"),
+        Arch("mnist_d", "critic", "mnist", lambda s: MNISTCritic(s.nc, s.isize, s.width, s.critic_norm),
+             "gan_mnist.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN in wgan mode only"),
+        # WGAN-GP Tables 1-2 (spec/wgangp.md §1 Table 1, App. B): the DCGAN starting point of the sampled nets
+        Arch("randarch_g", "generator", "randarch",
+             lambda s: RandomArchGenerator(s.nz, s.nc, s.isize, replace(DCGAN_BASELINE, filters_g=s.width)),
+             "Table 1 starting point G: Linear + 3 5x5 deconvs, BN, ReLU, tanh (32x32 ImageNet template)"),
+        Arch("randarch_d", "critic", "randarch",
+             lambda s: RandomArchCritic(s.nc, s.isize, replace(DCGAN_BASELINE, filters_d=s.width), s.critic_norm),
+             "Table 1 starting point critic: 3 5x5 stride-2 convs, LeakyReLU 0.2, BN (GAN) or LN (WGAN-GP)"),
     ]
 }
 
@@ -85,14 +160,9 @@ def build(name: str, sizes: Sizes) -> nn.Module:
 
 
 def paper_sizes(name: str) -> Sizes:
-    """Sizes at which the papers use the architecture: 3×64×64 images with nz=100, 3×32×32 CIFAR images with
-    nz=128, or 2-D points with nz=2."""
-    arch = get_arch(name)
-    if arch.family in ("toy", "deep"):
-        return Sizes(nz=2, nc=2, isize=1, width=PAPER_WIDTH[arch.family])
-    if arch.family == "cifar":
-        return Sizes(nz=128, isize=CIFAR_SIZE, width=PAPER_WIDTH["cifar"])
-    return Sizes(width=PAPER_WIDTH[arch.family])
+    """Sizes at which the papers use the architecture (FAMILY_DATA, else 3×64×64 images with nz=100)."""
+    family = get_arch(name).family
+    return Sizes(width=PAPER_WIDTH[family], **FAMILY_DATA.get(family, {}))
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -10,6 +10,7 @@ from torch import nn
 
 from repro.errors import ConfigError
 from repro.nets.init import dcgan_init
+from repro.nets.norm import norm_layers
 
 
 def _check_size(isize: int) -> None:
@@ -53,16 +54,6 @@ class DCGANGenerator(nn.Module):
         return self.main(z.view(z.shape[0], self.nz, 1, 1))
 
 
-def _critic_norm(kind: str, width: int) -> list[nn.Module]:
-    """"batch" as in the WGAN paper; "layer" = per-sample over (C, H, W) with per-channel affine, i.e.
-    GroupNorm(1, C), the WGAN-GP drop-in (spec/wgangp.md §3.8); "none"."""
-    if kind == "batch":
-        return [nn.BatchNorm2d(width)]
-    if kind == "layer":
-        return [nn.GroupNorm(1, width)]
-    return []
-
-
 class DCGANCritic(nn.Module):
     """Conv pyramid from an image to one unbounded score per sample (no sigmoid: the GAN objective applies it)."""
 
@@ -73,9 +64,9 @@ class DCGANCritic(nn.Module):
         layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), act()]
         width, size = ndf, isize // 2
         for _ in range(n_extra_layers):
-            layers += [nn.Conv2d(width, width, 3, 1, 1, bias=False), *_critic_norm(norm, width), act()]
+            layers += [nn.Conv2d(width, width, 3, 1, 1, bias=False), *norm_layers(norm, width), act()]
         while size > 4:
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), *_critic_norm(norm, width * 2), act()]
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), *norm_layers(norm, width * 2), act()]
             width, size = width * 2, size // 2
         layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False)]
         self.main = nn.Sequential(*layers)

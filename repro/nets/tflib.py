@@ -1,14 +1,17 @@
 """The WGAN-GP code's own layer library (tflib, spec/wgangp.md §3.8) in PyTorch, shared by all its nets.
 
-TensorFlow 'SAME' padding is reproduced exactly, not just its output size: a stride-2 k×k convolution pads
-⌊(k−2)/2⌋ before and the rest after (PyTorch's symmetric padding would shift the sampling grid by one pixel), and
-the stride-2 transposed convolution crops the same amounts. Weights are uniform on ±√3·std with tflib's fans;
-`weights_std` replaces the std (gan_64x64.py's DCGAN nets set 0.02). Biases are on unless asked off, as in tflib.
+TensorFlow 'SAME' padding is reproduced exactly, not just its output size: a k×k convolution of stride s on n
+pixels pads (⌈n/s⌉ − 1)·s + k − n in all, half before and the odd pixel after. A stride-2 5×5 convolution on an
+even size pads 1 before and 2 after, where PyTorch's symmetric padding would shift the sampling grid by one pixel;
+on 7 pixels it pads 2 and 2. The stride-2 transposed convolution crops what its adjoint convolution pads.
+Weights are uniform on ±√3·std with tflib's fans; `weights_std` replaces the std (gan_64x64.py's DCGAN nets set
+0.02). Biases are on unless asked off, as in tflib.
 """
 
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -21,8 +24,9 @@ def conv_std(fan_in: float, fan_out: float, he_init: bool) -> float:
     return math.sqrt((4.0 if he_init else 2.0) / (fan_in + fan_out))
 
 
-def _same_padding(kernel: int, stride: int) -> tuple[int, int]:
-    total = max(kernel - stride, 0)
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TF 'SAME' padding (before, after) of one axis of `size` pixels."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
 
 
@@ -32,8 +36,6 @@ class Conv2d(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, he_init: bool = True,
                  biases: bool = True, weights_std: float | None = None):
         super().__init__()
-        before, after = _same_padding(kernel, stride)
-        self.pad = nn.ZeroPad2d((before, after, before, after))
         self.conv = nn.Conv2d(c_in, c_out, kernel, stride, bias=biases)
         std = weights_std or conv_std(c_in * kernel ** 2, c_out * kernel ** 2 / stride ** 2, he_init)
         uniform_init(self.conv.weight, std)
@@ -41,7 +43,10 @@ class Conv2d(nn.Module):
             nn.init.zeros_(self.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(self.pad(x))
+        (k, _), (s, _) = self.conv.kernel_size, self.conv.stride
+        top, bottom = same_padding(x.shape[-2], k, s)
+        left, right = same_padding(x.shape[-1], k, s)
+        return self.conv(F.pad(x, (left, right, top, bottom)))
 
 
 class Deconv2d(nn.Module):
@@ -51,7 +56,7 @@ class Deconv2d(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, he_init: bool = True, biases: bool = True,
                  weights_std: float | None = None):
         super().__init__()
-        self.crop, _ = _same_padding(kernel, 2)
+        self.crop, _ = same_padding(2, kernel, 2)  # the adjoint conv's padding on any even size
         self.deconv = nn.ConvTranspose2d(c_in, c_out, kernel, 2, padding=self.crop, bias=biases)
         uniform_init(self.deconv.weight, weights_std or conv_std(c_in * kernel ** 2 / 4, c_out * kernel ** 2, he_init))
         if biases:

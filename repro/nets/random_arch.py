@@ -1,0 +1,141 @@
+"""The random-architecture family of WGAN-GP Tables 1, 2 and 5 and Appendices C-D (spec/wgangp.md §1): 32×32 DCGAN
+nets whose nonlinearity, depth, normalisation and base filter count are drawn from Table 1.
+
+No official script exists; the layout follows the authors' 32×32 ImageNet DCGAN template ([N]
+experiments/wgan/wgan_imagenet32_stab.py, DCGANGenerator/DCGANDiscriminator), built from tflib layers. Depth counts
+weight layers: the DCGAN base has four (G: Linear + 3 deconvs; D: 3 convs + Linear), and every further unit is a
+3×3 stride-1 conv (+ norm + nonlinearity) at the 8×8 resolution, with 2F channels, where the template inserts its
+EXTRA_DEPTH layers in both nets (depth − 4 extra layers: INFERRED mapping of Table 1's depths).
+"""
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from repro.errors import ConfigError, choose
+from repro.nets import tflib
+from repro.nets.norm import NORMS, norm_layers
+
+IMAGE_SIZE = 32  # 4 → 8 → 16 → 32
+BASE_DEPTH = 4  # weight layers of the DCGAN base: depth − BASE_DEPTH extra 3×3 convs
+
+
+class SmoothELU(nn.Module):
+    """softplus(2x + 2)/2 − 1: a smooth stand-in for ELU (−1 as x → −∞, ≈ x for large x), which the authors could
+    not train with the gradient penalty (Appendix D)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softplus(x + 1, beta=2) - 1  # softplus(y, β) = softplus(βy)/β
+
+
+NONLINEARITIES = {"relu": nn.ReLU, "lrelu": partial(nn.LeakyReLU, 0.2), "softplus": SmoothELU, "tanh": nn.Tanh}
+
+# Table 1: the values each setting is drawn from. For WGAN-GP the critic's "bn" means layer norm.
+TABLE_1 = {
+    "nonlinearity_g": tuple(NONLINEARITIES), "nonlinearity_d": tuple(NONLINEARITIES),
+    "depth_g": (4, 8, 12, 20), "depth_d": (4, 8, 12, 20),
+    "bn_g": (True, False), "bn_d": (True, False),
+    "filters_g": (32, 64, 128), "filters_d": (32, 64, 128),
+}
+
+
+@dataclass(frozen=True)
+class ArchChoice:
+    """One point of Table 1; filters are the base count F (channels 4F, 2F, F in G and F, 2F, 4F in D)."""
+
+    nonlinearity_g: str
+    nonlinearity_d: str
+    depth_g: int
+    depth_d: int
+    bn_g: bool
+    bn_d: bool
+    filters_g: int
+    filters_d: int
+
+    def __post_init__(self):
+        for name, values in TABLE_1.items():
+            if getattr(self, name) not in values:
+                raise ConfigError(f"{name} {getattr(self, name)!r} is not a Table 1 value; choose from {values}")
+
+
+# The DCGAN starting point, as the template's defaults: ReLU G, LeakyReLU(0.2) D, BN in both, no extra depth,
+# DIM_G = DIM_D = 64.
+DCGAN_BASELINE = ArchChoice("relu", "lrelu", 4, 4, True, True, 64, 64)
+
+
+def sample_architecture(index: int, seed: int) -> ArchChoice:
+    """Architecture `index` of the sweep seeded `seed`: every setting uniform and independent over its Table 1 values
+    (INFERRED from "replaces settings by random values"). It depends on (seed, index) alone, so one run of the
+    sweep can rebuild its own net and any prefix of the sweep is the same."""
+    rng = np.random.default_rng([seed, index])
+    return ArchChoice(**{name: values[rng.integers(len(values))] for name, values in TABLE_1.items()})
+
+
+def sample_architectures(n: int, seed: int) -> list[ArchChoice]:
+    return [sample_architecture(index, seed) for index in range(n)]
+
+
+def _check(isize: int) -> None:
+    if isize != IMAGE_SIZE:
+        raise ConfigError(f"image size {isize}: the random-architecture nets are built for {IMAGE_SIZE}×{IMAGE_SIZE} "
+                          f"images (32×32 ImageNet); give the data a {IMAGE_SIZE}-pixel store")
+
+
+def _after(channels: int, norm: str, nonlinearity: str) -> list[nn.Module]:
+    """What follows every hidden layer: the normalisation (identity when off), then the nonlinearity."""
+    return [*norm_layers(norm, channels), NONLINEARITIES[nonlinearity]()]
+
+
+def _extra_depth(channels: int, depth: int, norm: str, nonlinearity: str) -> list[nn.Module]:
+    """The depth beyond the DCGAN base: 3×3 stride-1 convs keeping the resolution and the channel count."""
+    return [module for _ in range(depth - BASE_DEPTH)
+            for module in (tflib.Conv2d(channels, channels, 3), *_after(channels, norm, nonlinearity))]
+
+
+class RandomArchGenerator(nn.Module):
+    """z → Linear nz→4·4·4F → [BN] → act → Deconv 4F→2F → [BN] → act → (depth − 4)× (Conv3×3 2F→2F → [BN] → act) →
+    Deconv 2F→F → [BN] → act → Deconv F→C → tanh; 5×5 deconvs, F = filters_g, act = nonlinearity_g. The BN after the
+    Linear is per channel of the 4F×4×4 map, as in the template (gan_cifar.py normalises per unit instead)."""
+
+    def __init__(self, nz: int, nc: int, isize: int, choice: ArchChoice):
+        super().__init__()
+        _check(isize)
+        f, norm, act = choice.filters_g, "batch" if choice.bn_g else "none", choice.nonlinearity_g
+        self.filters = f
+        self.input = tflib.linear(nz, 4 * 4 * 4 * f)
+        self.main = nn.Sequential(
+            *_after(4 * f, norm, act),
+            tflib.Deconv2d(4 * f, 2 * f, 5), *_after(2 * f, norm, act),
+            *_extra_depth(2 * f, choice.depth_g, norm, act),
+            tflib.Deconv2d(2 * f, f, 5), *_after(f, norm, act),
+            tflib.Deconv2d(f, nc, 5), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(self.input(z.flatten(1)).view(-1, 4 * self.filters, 4, 4))
+
+
+class RandomArchCritic(nn.Module):
+    """Conv C→F → act → Conv F→2F → [norm] → act → (depth − 4)× (Conv3×3 2F→2F → [norm] → act) → Conv 2F→4F →
+    [norm] → act → Linear 4·4·4F → 1; 5×5 stride-2 convs, F = filters_d, act = nonlinearity_d.
+
+    `norm` is what bn_d switches on and comes from the objective: "batch" for the GAN, "layer" for WGAN-GP; with
+    bn_d False the critic has no normalisation whatever `norm` says."""
+
+    def __init__(self, nc: int, isize: int, choice: ArchChoice, norm: str = "batch"):
+        super().__init__()
+        _check(isize)
+        choose("critic_norm", norm, NORMS)
+        f, norm, act = choice.filters_d, norm if choice.bn_d else "none", choice.nonlinearity_d
+        self.main = nn.Sequential(
+            tflib.Conv2d(nc, f, 5, 2), NONLINEARITIES[act](),
+            tflib.Conv2d(f, 2 * f, 5, 2), *_after(2 * f, norm, act),
+            *_extra_depth(2 * f, choice.depth_d, norm, act),
+            tflib.Conv2d(2 * f, 4 * f, 5, 2), *_after(4 * f, norm, act))
+        self.output = tflib.linear(4 * 4 * 4 * f, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.main(x).flatten(1)).view(x.shape[0])
