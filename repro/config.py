@@ -101,6 +101,7 @@ class RunConfig:
     checkpoint_every: int
     snapshot_every: int
     gen_batch_multiple: int = 1  # the generator step's batch is this many critic batches (gan_cifar_resnet.py: 2)
+    acgan_scales: tuple[float, float] | None = None  # AC-GAN class-loss weights (critic, generator); None = off
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -109,6 +110,8 @@ class RunConfig:
         for key in ("opt_g", "opt_d"):
             d[key] = OptimSpec(**{**d[key], "betas": tuple(d[key]["betas"])})
         d["warmup"] = Warmup(**d["warmup"]) if d["warmup"] else None
+        if d.get("acgan_scales"):
+            d["acgan_scales"] = tuple(d["acgan_scales"])
         return cls(**d)
 
     def to_dict(self) -> dict:
@@ -196,4 +199,5 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
-        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple)
+        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple,
+        acgan_scales=run.acgan_scales)

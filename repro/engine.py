@@ -10,6 +10,7 @@ import random
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from repro.config import RunConfig
 from repro.data.sampler import open_sampler
@@ -21,7 +22,7 @@ from repro.registry import Warmup
 
 # Per-iteration statistics; the log's other columns are gen_iter, critic_iters and wall_s.
 STAT_COLUMNS = ("loss_d", "loss_d_real", "loss_d_fake", "loss_g", "w_estimate", "gp", "js_estimate",
-                "grad_norm_d", "adam_cos")
+                "grad_norm_d", "adam_cos", "acgan_d", "acgan_g")
 FIXED_NOISE_SIZE = 64  # one 8×8 grid, as the official code's fixed_noise batch
 
 
@@ -62,7 +63,7 @@ class Engine:
         np.random.seed(int(init_seed))
         random.seed(int(init_seed))
         self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
-                                 replacement=cfg.sampling == "replacement")
+                                 replacement=cfg.sampling == "replacement", labeled=cfg.acgan_scales is not None)
         self.G = build_net(cfg, "generator", self.data.shape).to(device)
         self.D = build_net(cfg, "critic", self.data.shape).to(device)
         self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
@@ -73,6 +74,20 @@ class Engine:
         fixed = torch.Generator().manual_seed(int(fixed_seed))
         self.fixed_noise = torch.randn(FIXED_NOISE_SIZE, cfg.nz, generator=fixed).to(device)
         self.track_cos = isinstance(self.opt_d, torch.optim.Adam)
+        self.n_classes = self._check_conditional()
+        # the official code's sample grid of a conditional generator: classes 0…n−1 repeated
+        self.fixed_labels = torch.arange(FIXED_NOISE_SIZE, device=device) % self.n_classes if self.n_classes else None
+
+    def _check_conditional(self) -> int:
+        """The number of classes of an AC-GAN run (0 otherwise), checked against its nets."""
+        if self.cfg.acgan_scales is None:
+            return 0
+        classes = getattr(self.D, "classifier", None)
+        if classes is None or not getattr(self.G, "n_classes", None):
+            raise ConfigError(f"run {self.cfg.run}: AC-GAN training needs a conditional generator and a critic with a "
+                              f"class head (e.g. resnet32_cond_g / resnet32_acgan_d), not {self.cfg.generator} / "
+                              f"{self.cfg.critic}")
+        return classes.out_features
 
     @property
     def parameter_counts(self) -> dict:
@@ -80,6 +95,13 @@ class Engine:
 
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.nz, generator=self.noise, device=self.device)
+
+    def _generate(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+        return self.G(self._z(n), labels) if self.n_classes else self.G(self._z(n))
+
+    def _class_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """AC-GAN: cross-entropy of the critic's class head (gan_cifar_resnet.py ACGAN)."""
+        return F.cross_entropy(self.D.scores_and_logits(images)[1], labels)
 
     def iteration(self, gen_iter: int) -> tuple[int, dict[str, torch.Tensor]]:
         """Critic steps then one generator step. Returns the number of critic steps and device-side stats."""
@@ -90,14 +112,22 @@ class Engine:
             stats, cos = self._critic_step(logged=step == n_steps - 1)
             cos_sum += cos
         self.D.requires_grad_(False)
-        fake = self.G(self._z(self.cfg.batch_size * self.cfg.gen_batch_multiple))
+        n = self.cfg.batch_size * self.cfg.gen_batch_multiple
+        labels = torch.randint(self.n_classes, (n,), generator=self.noise, device=self.device) \
+            if self.n_classes else None  # uniform classes, as the code's generator step draws them
+        fake = self._generate(n, labels)
         loss_g = self.objective.generator_loss(self.D, fake)
+        if self.n_classes:
+            stats["acgan_g"] = self._class_loss(fake, labels)
+            loss_g = loss_g + self.cfg.acgan_scales[1] * stats["acgan_g"]
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         for scheduler in self.schedulers:
             scheduler.step()
         stats["loss_g"] = loss_g.detach()
+        if self.n_classes:
+            stats["acgan_g"] = stats["acgan_g"].detach()
         if self.track_cos:
             stats["adam_cos"] = cos_sum / n_steps
         return n_steps, stats
@@ -105,10 +135,13 @@ class Engine:
     def _critic_step(self, logged: bool):
         """One critic update; only the `logged` (last) step of an iteration pays for its gradient norm."""
         self.objective.before_critic_step(self.D)
-        real = self.data.next()
+        real, labels = self.data.next_labeled()
         with torch.no_grad():
-            fake = self.G(self._z(real.shape[0]))
+            fake = self._generate(real.shape[0], labels)  # a conditional run's fakes take the real batch's classes
         loss, stats = self.objective.critic_loss(self.D, real, fake, self.noise)
+        if self.n_classes:  # the critic's class loss on real images only
+            stats["acgan_d"] = self._class_loss(real, labels)
+            loss = loss + self.cfg.acgan_scales[0] * stats["acgan_d"]
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         params = [p for p in self.D.parameters() if p.grad is not None]
@@ -127,7 +160,7 @@ class Engine:
     @torch.no_grad()
     def sample(self) -> torch.Tensor:
         """G(fixed noise) with G in train mode, as the official code samples (BN uses the batch's statistics)."""
-        return self.G(self.fixed_noise)
+        return self.G(self.fixed_noise, self.fixed_labels) if self.n_classes else self.G(self.fixed_noise)
 
     def state_dict(self) -> dict:
         np_state = np.random.get_state()

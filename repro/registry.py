@@ -40,6 +40,7 @@ class Run:
     gp_one_sided: bool = False
     batch_size: int = 64
     gen_batch_multiple: int = 1
+    acgan_scales: tuple[float, float] | None = None  # (critic, generator) class-loss weights of an AC-GAN run
     nz: int = 100
     n_extra_layers: int = 0
     critic_norm: str = "batch"

@@ -6,18 +6,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from repro.data.store import load_store
+from repro.data.store import load_store, load_store_labels
 from repro.data.toy import TOY_DATASETS
-from repro.data.vision import mnist_bundled
+from repro.data.vision import mnist_bundled, mnist_bundled_labels
 from repro.errors import DataError
 
 
 def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device,
-                 replacement: bool = False):
-    """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store."""
+                 replacement: bool = False, labeled: bool = False):
+    """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store; `labeled`
+    also serves each image's class (conditional runs)."""
     if source in TOY_DATASETS:
+        if labeled:
+            raise DataError(f"{source}: toy data has no class labels; a conditional run needs a labelled image store")
         return TOY_DATASETS[source](batch_size, seed, device)
-    return ImageSampler(load_images(source, image_size), batch_size, seed, device, replacement)
+    labels = load_labels(source) if labeled else None
+    return ImageSampler(load_images(source, image_size), batch_size, seed, device, replacement, labels=labels)
 
 
 def load_images(source: str, image_size: int) -> np.ndarray:
@@ -31,6 +35,11 @@ def load_images(source: str, image_size: int) -> np.ndarray:
     return images
 
 
+def load_labels(source: str) -> np.ndarray:
+    """The int64 class of every image of a bundled set or an image store."""
+    return mnist_bundled_labels() if source == "mnist-bundled" else load_store_labels(Path(source))
+
+
 class ImageSampler:
     """Batches of `batch_size` images in [−1, 1] on `device`, from a seeded index plan.
 
@@ -42,16 +51,20 @@ class ImageSampler:
     Where the images live: on CUDA, the whole store is copied to the GPU when it fits in half the free memory,
     and plans are sliced there, so a critic step does no per-batch host work; otherwise batches are gathered
     from the (memory-mapped) store into pinned memory one step ahead by a background thread. `placement`
-    forces "resident", "prefetch" or "host" (the CPU default) - the batches are the same in every mode.
+    forces "resident", "prefetch" or "host" (the CPU default) - the batches are the same in every mode. With
+    `labels`, `next_labeled` serves each batch's classes beside it.
     """
 
     REPLACEMENT_BLOCK = 1024  # batches drawn per plan when sampling with replacement
 
     def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device,
-                 replacement: bool = False, placement: str | None = None):
+                 replacement: bool = False, placement: str | None = None, labels: np.ndarray | None = None):
         if len(images) < batch_size:
             raise DataError(f"{len(images)} images are fewer than one batch of {batch_size}")
+        if labels is not None and len(labels) != len(images):
+            raise DataError(f"{len(labels)} labels for {len(images)} images: the store's labels.npy does not match")
         self.images, self.shape = images, tuple(images.shape[1:])
+        self.labels = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
         self.batch_size, self.device, self.replacement = batch_size, device, replacement
         self.placement = placement or self._choose_placement(images, device)
         self.resident = torch.from_numpy(np.asarray(images)).to(device) if self.placement == "resident" else None
@@ -88,24 +101,32 @@ class ImageSampler:
         self.position += self.batch_size
         return index
 
-    def _gather(self, index: torch.Tensor) -> torch.Tensor:
+    def _gather(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         batch = torch.from_numpy(self.images[index.numpy()])
-        return batch.pin_memory() if self.device.type == "cuda" else batch
+        return (batch.pin_memory() if self.device.type == "cuda" else batch), index
 
     def next(self) -> torch.Tensor:
+        return self.next_labeled()[0]
+
+    def next_labeled(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch in [−1, 1] and its classes (None without labels)."""
         if self.resident is not None:
-            batch = self.resident[self._take()]
+            index = self._take()
+            batch = self.resident[index]
             self.consumed = self._plan_state()
         elif self.gather is not None:
             if self.pending is None:
                 self.pending = (self.gather.submit(self._gather, self._take()), self._plan_state())
             future, self.consumed = self.pending
             self.pending = (self.gather.submit(self._gather, self._take()), self._plan_state())
-            batch = future.result().to(self.device, non_blocking=True)
+            batch, index = future.result()
+            batch = batch.to(self.device, non_blocking=True)
         else:
-            batch = self._gather(self._take()).to(self.device)
+            batch, index = self._gather(self._take())
+            batch = batch.to(self.device)
             self.consumed = self._plan_state()
-        return batch.float().div_(127.5).sub_(1.0)
+        labels = None if self.labels is None else self.labels[index.cpu()].to(self.device)
+        return batch.float().div_(127.5).sub_(1.0), labels
 
     def state_dict(self) -> dict:
         return dict(self.consumed)

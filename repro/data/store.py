@@ -62,3 +62,12 @@ def load_store(directory: Path) -> np.ndarray:
     if images.dtype != np.uint8 or images.ndim != 4:
         raise DataError(f"{path}: expected uint8 N×C×H×W, found {images.dtype} with shape {images.shape}")
     return images
+
+
+def load_store_labels(directory: Path) -> np.ndarray:
+    """`<directory>/labels.npy`, the class of every image, written by `prepare` for labelled datasets."""
+    path = Path(directory) / "labels.npy"
+    if not path.exists():
+        raise DataError(f"{path}: this store has no class labels, which a conditional run needs; prepare it from a "
+                        f"labelled dataset (cifar10, mnist)")
+    return np.load(path)

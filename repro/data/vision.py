@@ -58,6 +58,12 @@ def mnist_bundled(size: int) -> np.ndarray:
     return resize_all(read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz"), size)
 
 
+def mnist_bundled_labels() -> np.ndarray:
+    """The classes (0-9) of the bundled MNIST test digits, in the order of `mnist_bundled`."""
+    raw = gzip.decompress((BUNDLED / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    return np.frombuffer(raw[8:], dtype=np.uint8).astype(np.int64)
+
+
 def _require(root: Path, files: list[str], url: str, name: str) -> None:
     missing = [f for f in files if not (root / f).exists()]
     if missing:
@@ -118,8 +124,7 @@ def prepare_mnist_bundled(args) -> None:
     from repro.data.store import write_store
 
     digits = mnist_bundled(args.size)
-    labels = np.frombuffer(gzip.decompress((BUNDLED / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:],
-                           dtype=np.uint8)
+    labels = mnist_bundled_labels()
     manifest = write_store(Path(args.out), [digits], len(digits), digits.shape[1:], {
         "dataset": "mnist", "split": "test", "source": "repro/data/bundled/mnist (see SOURCE.md)",
         "size": args.size, "transform": "Resize(size) + CenterCrop(size) (PIL)",

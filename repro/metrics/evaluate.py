@@ -51,8 +51,9 @@ def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device) -> torch
     G.train()
     out = []
     for start in range(0, n, BATCH):
-        z = torch.randn(min(BATCH, n - start), nz, generator=noise)
-        out.append(G(z.to(device)).cpu())
+        z = torch.randn(min(BATCH, n - start), nz, generator=noise).to(device)
+        classes = getattr(G, "n_classes", None)  # a conditional generator samples uniform classes
+        out.append((G(z, torch.randint(classes, (len(z),), generator=noise).to(device)) if classes else G(z)).cpu())
     return torch.cat(out)
 
 

@@ -117,18 +117,18 @@ class ResNetGenerator(nn.Module):
                  upsample_at: str = "first"):
         super().__init__()
         _check(isize, n_classes)
-        self.dim, self.conditional = dim, n_classes is not None
+        self.dim, self.n_classes = dim, n_classes
         self.input = tflib.linear(nz, 4 * 4 * dim)
         self.blocks = nn.ModuleList(ResBlock(dim, dim, "up", n_classes, upsample_at=upsample_at) for _ in range(3))
         self.output = nn.Sequential(nn.BatchNorm2d(dim), nn.ReLU(True), tflib.Conv2d(dim, nc, 3, he_init=False),
                                     nn.Tanh())
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.conditional and labels is None:
+        if self.n_classes and labels is None:
             raise ValueError("a conditional generator needs one class label per sample")
         x = self.input(z.view(z.shape[0], -1)).view(-1, self.dim, 4, 4)
         for block in self.blocks:
-            x = block(x, labels if self.conditional else None)
+            x = block(x, labels if self.n_classes else None)
         return self.output(x)
 
 
