@@ -119,3 +119,9 @@ def test_epochs_visit_every_image_once_replacement_does_not():
     assert sorted(((seen + 1) * 127.5).round().long().tolist()) == list(range(256))
     drawn = torch.cat([ImageSampler(images, 64, 0, CPU, replacement=True).next() for _ in range(1)]).flatten()
     assert len(drawn.unique()) < 64  # 64 draws with replacement from 256 repeat (birthday bound)
+
+
+def test_one_channel_batches_come_in_the_standard_layout():
+    """A uint8 N×1×H×W batch is ambiguous (contiguous and channels-last); the float batch must be plain NCHW."""
+    batch = open_sampler("mnist-bundled", 16, 8, 0, CPU).next()
+    assert batch.stride() == (16 * 16, 16 * 16, 16, 1)

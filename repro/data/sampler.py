@@ -126,7 +126,10 @@ class ImageSampler:
             batch = batch.to(self.device)
             self.consumed = self._plan_state()
         labels = None if self.labels is None else self.labels[index.cpu()].to(self.device)
-        return batch.float().div_(127.5).sub_(1.0), labels
+        # contiguous_format: a 1-channel batch is also "channels-last", and .float() would keep that layout, which
+        # PyTorch propagates through the convolutions (its CPU backward of the 101-layer ResNet critic then crashed)
+        batch = batch.to(torch.float32, memory_format=torch.contiguous_format)
+        return batch.div_(127.5).sub_(1.0), labels
 
     def state_dict(self) -> dict:
         return dict(self.consumed)

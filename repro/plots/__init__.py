@@ -46,9 +46,13 @@ FIGURES = {
 
 
 def runs_for(figure: str) -> list[str]:
-    """The registry runs that feed a figure, in registry order."""
+    """The registry runs that feed a figure, in registry order. A figure that selects by objective takes the runs of
+    those objectives that some other figure already trains, so it never adds a training run of its own."""
     objectives = FIGURES[figure].objectives
-    return [name for name, run in RUNS.items() if (run.objective in objectives if objectives else figure in run.figures)]
+    if objectives:
+        return [name for name, run in RUNS.items()
+                if run.objective in objectives and any(f in FIGURES for f in run.figures)]
+    return [name for name, run in RUNS.items() if figure in run.figures]
 
 
 @dataclass(frozen=True)
