@@ -16,6 +16,18 @@ def tiny_profile():
     return load_profile(TINY)
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Many tiny tensor ops: intra-op threads only cost time, most of all on a loaded 2-core machine. A module
+    opts in with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def repro_cli(*args, check=False, **kwargs) -> subprocess.CompletedProcess:
     """`python -m repro …` in a child process, from the repository root."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -30,13 +30,7 @@ EXTRACTOR = fidelity_extractor.register()
 HUB_WEIGHTS = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: intra-op threads only cost time (much of it on a loaded 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors
 
 
 class TinyGenerator(nn.Module):

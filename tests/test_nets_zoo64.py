@@ -25,13 +25,7 @@ SMALL = 8  # forward passes run at DIM 8
 WEIGHT_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The 101-layer nets run many tiny convolutions; on a busy 2-core machine extra threads only slow them down."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # the 101-layer nets: many tiny convolutions
 
 
 def small_generators():
