@@ -118,16 +118,15 @@ class Engine:
         fake = self._generate(n, labels)
         loss_g = self.objective.generator_loss(self.D, fake)
         if self.n_classes:
-            stats["acgan_g"] = self._class_loss(fake, labels)
-            loss_g = loss_g + self.cfg.acgan_scales[1] * stats["acgan_g"]
+            class_loss = self._class_loss(fake, labels)
+            loss_g = loss_g + self.cfg.acgan_scales[1] * class_loss
+            stats["acgan_g"] = class_loss.detach()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         for scheduler in self.schedulers:
             scheduler.step()
         stats["loss_g"] = loss_g.detach()
-        if self.n_classes:
-            stats["acgan_g"] = stats["acgan_g"].detach()
         if self.track_cos:
             stats["adam_cos"] = cos_sum / n_steps
         return n_steps, stats
