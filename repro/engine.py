@@ -134,7 +134,7 @@ class Engine:
     def _critic_step(self, logged: bool):
         """One critic update; only the `logged` (last) step of an iteration pays for its gradient norm."""
         self.objective.before_critic_step(self.D)
-        real, labels = self.data.next_labeled()
+        real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
         with torch.no_grad():
             fake = self._generate(real.shape[0], labels)  # a conditional run's fakes take the real batch's classes
         loss, stats = self.objective.critic_loss(self.D, real, fake, self.noise)

@@ -46,13 +46,9 @@ FIGURES = {
 
 
 def runs_for(figure: str) -> list[str]:
-    """The registry runs that feed a figure, in registry order. A figure that selects by objective takes the runs of
-    those objectives that some other figure already trains, so it never adds a training run of its own."""
+    """The registry runs that feed a figure, in registry order."""
     objectives = FIGURES[figure].objectives
-    if objectives:
-        return [name for name, run in RUNS.items()
-                if run.objective in objectives and any(f in FIGURES for f in run.figures)]
-    return [name for name, run in RUNS.items() if figure in run.figures]
+    return [name for name, run in RUNS.items() if (run.objective in objectives if objectives else figure in run.figures)]
 
 
 @dataclass(frozen=True)
