@@ -1,6 +1,7 @@
 """Profiles (configs/*.yaml) validated against configs/schema, and the resolved config of one run × seed."""
 
 import dataclasses
+import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,8 @@ class Profile:
     sampling: str = "epoch"
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
+    validation_every: int | None = None
+    batch_per_run: dict = dataclasses.field(default_factory=dict)
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
 
@@ -102,6 +105,10 @@ class RunConfig:
     snapshot_every: int
     gen_batch_multiple: int = 1  # the generator step's batch is this many critic batches (gan_cifar_resnet.py: 2)
     acgan_scales: tuple[float, float] | None = None  # AC-GAN class-loss weights (critic, generator); None = off
+    train_subset: int | None = None  # seeded subset of the source that is trained on
+    validation_every: int = 0  # iterations between validation critic losses (0: none)
+    validation_source: str | None = None  # held-out images; None = what the training subset leaves out
+    hold_out: int = 0  # images of the source never trained on (the validation images when there is no source)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -152,6 +159,21 @@ def check_profile(raw, where: str) -> None:
         raise ConfigError(_describe(errors[0], where))
 
 
+def per_run(mapping: dict, run: str):
+    """The value `mapping` gives `run`: its own name's, else the first matching shell-style pattern's, else None."""
+    if run in mapping:
+        return mapping[run]
+    return next((value for key, value in mapping.items() if fnmatch.fnmatchcase(run, key)), None)
+
+
+def _check_run_keys(path: Path, key: str, mapping: dict) -> None:
+    for name in mapping:
+        if not any(fnmatch.fnmatchcase(run, name) for run in RUNS):
+            raise ConfigError(f"{path}: train.{key} has unknown run {name!r}{did_you_mean(name, RUNS)}; "
+                              f"use a run name or a pattern such as 'lsun-*-wgan-gp' (`python -m repro runs` lists "
+                              f"them)")
+
+
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
@@ -162,16 +184,15 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     check_profile(raw, str(path))
     train = raw["train"]
-    for name in train.get("iters_per_run", {}):
-        if name not in RUNS:
-            raise ConfigError(f"{path}: train.iters_per_run has unknown run {name!r}{did_you_mean(name, RUNS)}; "
-                              f"allowed: {', '.join(RUNS)}")
+    for key in ("iters_per_run", "batch_per_run"):
+        _check_run_keys(path, key, train.get(key, {}))
     return Profile(
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
+        batch_per_run=train.get("batch_per_run", {}), validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
         toys=ToySpec(**raw.get("toys", {})))
 
@@ -179,11 +200,14 @@ def load_profile(path: str | Path) -> Profile:
 def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None) -> RunConfig:
     """The registry's run scaled by the profile; `iters` (command line) overrides the profile's count."""
     run = get_run(run_name)
+    validation, hold_out = None, 0
     if run.dataset in TOY_DATASETS:
         source = run.dataset
     elif run.dataset in profile.data:
         entry = profile.data[run.dataset]
         source = entry["store"] if isinstance(entry, dict) else entry
+        validation = entry.get("validation") if isinstance(entry, dict) else None
+        hold_out = entry.get("hold_out", 0) if isinstance(entry, dict) else 0
     else:
         raise ConfigError(f"{profile.path}: data has no entry for {run.dataset!r}, which run {run_name!r} needs; "
                           f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")
@@ -192,12 +216,15 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
     return RunConfig(
         run=run.name, profile=profile.name, seed=seed, objective=run.objective,
         generator=run.generator, critic=run.critic, dataset=run.dataset, data_source=source,
-        iters=iters or profile.iters_per_run.get(run.name) or profile.iters or run.iters,
-        batch_size=run.batch_size, nz=run.nz, image_size=run.image_size or profile.image_size,
+        iters=iters or per_run(profile.iters_per_run, run.name) or profile.iters or run.iters,
+        batch_size=per_run(profile.batch_per_run, run.name) or run.batch_size, nz=run.nz,
+        image_size=run.image_size or profile.image_size,
         width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
         n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
         snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple,
-        acgan_scales=run.acgan_scales)
+        acgan_scales=run.acgan_scales, train_subset=run.train_subset,
+        validation_every=run.validation_every and (profile.validation_every or run.validation_every),
+        validation_source=validation if run.validation_every else None, hold_out=hold_out)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import RunConfig
-from repro.data.sampler import open_sampler
+from repro.data.sampler import open_sampler, validation_images
 from repro.errors import ConfigError
 from repro.nets import Sizes, build, count_parameters
 from repro.objectives import make_objective
@@ -63,9 +63,12 @@ class Engine:
         np.random.seed(int(init_seed))
         random.seed(int(init_seed))
         self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
-                                 replacement=cfg.sampling == "replacement", labeled=cfg.acgan_scales is not None)
+                                 replacement=cfg.sampling == "replacement", labeled=cfg.acgan_scales is not None,
+                                 subset=cfg.train_subset, hold_out=cfg.hold_out)
         self.G = build_net(cfg, "generator", self.data.shape).to(device)
         self.D = build_net(cfg, "critic", self.data.shape).to(device)
+        self.unit_range = getattr(self.G, "unit_range", False)  # a sigmoid generator: the critic sees [0, 1]
+        self.validation = torch.from_numpy(validation_images(cfg)).to(device) if cfg.validation_every else None
         self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
@@ -98,6 +101,11 @@ class Engine:
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
         return self.G(self._z(n), labels) if self.n_classes else self.G(self._z(n))
+
+    def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next real batch (and its classes on a conditional run), in the generator's value range."""
+        real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
+        return (real.add_(1.0).mul_(0.5) if self.unit_range else real), labels
 
     def _class_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """AC-GAN: cross-entropy of the critic's class head (gan_cifar_resnet.py ACGAN)."""
@@ -134,7 +142,7 @@ class Engine:
     def _critic_step(self, logged: bool):
         """One critic update; only the `logged` (last) step of an iteration pays for its gradient norm."""
         self.objective.before_critic_step(self.D)
-        real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
+        real, labels = self._real()
         with torch.no_grad():
             fake = self._generate(real.shape[0], labels)  # a conditional run's fakes take the real batch's classes
         loss, stats = self.objective.critic_loss(self.D, real, fake, self.noise)
@@ -158,8 +166,25 @@ class Engine:
 
     @torch.no_grad()
     def sample(self) -> torch.Tensor:
-        """G(fixed noise) with G in train mode, as the official code samples (BN uses the batch's statistics)."""
-        return self.G(self.fixed_noise, self.fixed_labels) if self.n_classes else self.G(self.fixed_noise)
+        """G(fixed noise) in [−1, 1] with G in train mode, as the official code samples (BN uses the batch's
+        statistics)."""
+        out = self.G(self.fixed_noise, self.fixed_labels) if self.n_classes else self.G(self.fixed_noise)
+        return out * 2.0 - 1.0 if self.unit_range else out
+
+    @torch.no_grad()
+    def validation_estimate(self, gen_iter: int) -> float:
+        """E[D(x_val)] − E[D(G(z))] over the held-out images (WGAN-GP Fig 5's "validation" curve, the negative
+        critic loss without the penalty term), in training-size batches with fresh noise of a per-iteration seed,
+        so measuring it leaves the training's random streams alone."""
+        noise = torch.Generator(self.device).manual_seed(int(np.random.SeedSequence([self.cfg.seed, gen_iter])
+                                                             .generate_state(1)[0]))
+        total = torch.zeros((), device=self.device)
+        for chunk in self.validation.split(self.cfg.batch_size):
+            real = chunk.to(torch.float32) / 255.0
+            real = real if self.unit_range else real * 2.0 - 1.0
+            fake = self.G(torch.randn(len(chunk), self.cfg.nz, generator=noise, device=self.device))
+            total += self.D(real).sum() - self.D(fake).sum()
+        return float(total) / len(self.validation)
 
     def state_dict(self) -> dict:
         np_state = np.random.get_state()

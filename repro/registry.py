@@ -46,6 +46,8 @@ class Run:
     critic_norm: str = "batch"
     lr_decay: bool = False
     image_size: int | None = None  # the nets' only size (gan_cifar.py: 32); None = the profile's image_size
+    train_subset: int | None = None  # train on this many images of the dataset (seeded); the rest can validate
+    validation_every: int = 0  # log the critic loss on held-out images every this many iterations (0: never)
     source: str = ""
 
 
@@ -100,6 +102,51 @@ _toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_cri
 _deep = dict(_toy, generator="toy_deep_g", critic="toy_deep_d", dataset="swissroll", figures=("wgangp-fig1b",),
              source="spec/wgangp.md §1 Fig 1b, §2.6")
 
+# WGAN-GP Fig 2 / App. H (spec/wgangp.md §3.5, §4, App. E): seven gan_64x64.py architectures, each trained by four
+# methods with the optimizers App. E names (WGAN-GP's β1 = 0.5 as at paper time; the code moved to 0 later) for
+# 200k iterations of batch 64 on LSUN bedrooms 64×64 (logical dataset `lsun-bedroom-64`: the nets take no other
+# size). For WGAN-GP every critic normalisation is layer norm; the clipping, DCGAN and LSGAN critics keep BN. The
+# code clips after every critic step and uses TF RMSProp.
+ZOO_ARCHITECTURES = {  # Fig 2's rows: (generator, critic)
+    "dcgan": ("zoo64_dcgan_g", "zoo64_dcgan_d"),
+    "const-g": ("zoo64_const_g", "zoo64_dcgan_d"),
+    "mlp-g": ("zoo64_fc_g", "zoo64_dcgan_d"),
+    "no-norm": ("zoo64_dcgan_g_nonorm", "zoo64_dcgan_d_nonorm"),
+    "gated": ("zoo64_gated_g", "zoo64_gated_d"),
+    "tanh": ("zoo64_dcgan_g_tanh", "zoo64_dcgan_d_tanh"),
+    "resnet101": ("zoo64_resnet_g", "zoo64_resnet_d"),
+}
+ZOO_METHODS = {  # Fig 2's columns
+    "dcgan": dict(objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1),
+    "lsgan": dict(objective="lsgan", opt_g=OptimSpec("rmsprop_tf", 1e-4), opt_d=OptimSpec("rmsprop_tf", 1e-4),
+                  n_critic=1),
+    "wgan": dict(objective="wgan", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5, clip_when="after_step"),
+    "wgan-gp": dict(objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, critic_norm="layer"),
+}
+_zoo = dict(paper="wgangp", dataset="lsun-bedroom-64", iters=200_000, nz=128, image_size=64,
+            figures=("wgangp-fig2", "wgangp-appH"), source="spec/wgangp.md §1 Fig 2, App. H, §3.5, §4, App. E")
+
+# WGAN-GP Fig 5a (spec/wgangp.md §1 Fig 5, §5.3): the negative critic loss on training and validation images of
+# the Fig 2 baseline trained with WGAN-GP (the paper does not name the net; gan_64x64.py logs a dev cost every 200).
+FIG5A_RUN = ("dcgan", "wgan-gp")
+_fig5a = dict(figures=("wgangp-fig2", "wgangp-appH", "wgangp-fig5a"), validation_every=200)
+
+# WGAN-GP Fig 5b (spec/wgangp.md §3.2, §5.3): gan_mnist.py (DIM 64, z 128, batch 50, n_critic 5) on a seeded
+# random 1000-digit subset of MNIST for 20k iterations, the critic loss on the validation split every 100
+# iterations (the code's dev cost). Clipping = MODE wgan (TF RMSProp 5e-5, clip 0.01 after each step, BN in G and
+# D); GP = MODE wgan-gp (Adam 1e-4, β 0.5/0.9, λ 10, no BN).
+_mnist = dict(paper="wgangp", dataset="mnist", iters=20_000, nz=128, image_size=28, batch_size=50,
+              train_subset=1000, validation_every=100, figures=("wgangp-fig5b",),
+              source="spec/wgangp.md §1 Fig 5b, §3.2, §5.3")
+
+# WGAN-GP Table 3 (spec/wgangp.md §3.4, App. F): gan_cifar_resnet.py, 100k iterations, Adam 2e-4 (β1 0, β2 0.9)
+# decayed linearly to 0, the generator step on 2 × 64 samples, no critic normalisation; the supervised model adds
+# conditional BN and the AC-GAN head (class-loss weights 1.0 for the critic, 0.1 for the generator).
+ADAM_RESNET = OptimSpec("adam", 2e-4, (0.0, 0.9))
+_resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100_000, nz=128, image_size=32,
+               opt_g=ADAM_RESNET, opt_d=ADAM_RESNET, lr_decay=True, gen_batch_multiple=2, critic_norm="none",
+               figures=("wgangp-table3",), source="spec/wgangp.md §1 Table 3, §3.4, App. F")
+
 RUNS: dict[str, Run] = {
     r.name: r
     for r in [
@@ -150,6 +197,23 @@ RUNS: dict[str, Run] = {
               **_deep) for c in (0.1, 0.01, 0.001)],
         Run("toy-deep-gp", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, gp_lambda=10.0,
             about="WGAN-GP Fig 1b: gradient penalty (λ = 10), 12-layer MLPs, Swiss roll", **_deep),
+        *[Run(f"lsun-{arch}-{method}", generator=g, critic=d,
+              about=f"WGAN-GP Fig 2: {arch} architecture trained as {method} (gan_64x64.py)"
+                    + (", with its validation critic loss (Fig 5a)" if (arch, method) == FIG5A_RUN else ""),
+              **{**_zoo, **settings, **(_fig5a if (arch, method) == FIG5A_RUN else {})})
+          for arch, (g, d) in ZOO_ARCHITECTURES.items() for method, settings in ZOO_METHODS.items()],
+        Run("mnist-gp", objective="wgan-gp", generator="mnist_g", critic="mnist_d", critic_norm="none",
+            opt_g=ADAM_GP, opt_d=ADAM_GP, about="WGAN-GP Fig 5b left: gan_mnist.py MODE=wgan-gp on 1000 digits",
+            **_mnist),
+        Run("mnist-clip", objective="wgan", generator="mnist_g_bn", critic="mnist_d", opt_g=RMSPROP_TF_5E5,
+            opt_d=RMSPROP_TF_5E5, clip_when="after_step",
+            about="WGAN-GP Fig 5b right: gan_mnist.py MODE=wgan (weight clipping) on 1000 digits", **_mnist),
+        Run("cifar-resnet", generator="resnet32_g", critic="resnet32_d",
+            about="WGAN-GP Table 3 unsupervised: gan_cifar_resnet.py with CONDITIONAL = False (paper 7.86)",
+            **_resnet),
+        Run("cifar-resnet-acgan", generator="resnet32_cond_g", critic="resnet32_acgan_d", acgan_scales=(1.0, 0.1),
+            about="WGAN-GP Table 3 supervised: gan_cifar_resnet.py defaults, conditional BN + AC-GAN (paper 8.42)",
+            **_resnet),
     ]
 }
 

@@ -4,7 +4,9 @@
   (results/<profile>/metrics/<run>/seed<k>.csv, from `python -m repro evaluate`), speed. A run without a finished
   directory (no meta.json) says "missing" rather than vanishing, so a table with gaps cannot pass for a whole one.
 - `summary`: one row per run: mean ± 95% confidence half-width (Student t) over its finished seeds.
-- `meaningful-loss`: one row per run with an estimate: Spearman ρ between the smoothed estimate and sample
+- `wgangp-table3`: WGAN-GP Table 3's two rows (CIFAR-10 ResNet, unsupervised and AC-GAN): the paper's Inception
+  score beside ours from the last snapshot (or, where the profile measures no IS, its quality distance).
+- `meaningful-loss`: one row per run of the loss-vs-quality figure: Spearman ρ between the smoothed estimate and sample
   quality over the snapshots (repro.metrics.curves), its bootstrap interval, and whether the paper's claim holds.
 """
 
@@ -22,8 +24,10 @@ from repro import atomic
 from repro.config import Profile
 from repro.metrics import curves
 from repro.optim import OptimSpec
+from repro.plots import runs_for
 from repro.registry import RUNS
 
+MEANINGFUL_LOSS = "wgan-meaningful-loss"  # the figure that draws this table's points
 FINAL_WINDOW = 100  # "final" estimates average the last this-many logged generator iterations
 COLUMNS = ["run", "seed", "objective", "generator", "critic", "optimizer", "n_critic", "status", "gen_iters",
            "final_w_estimate", "final_js_estimate", "gen_iters_per_s"]
@@ -141,12 +145,11 @@ def estimate_points(profile: Profile, results: Path, run: str) -> tuple[list[tup
 
 
 def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
-    """One row per run whose objective logs an estimate: ρ(smoothed estimate, quality) over snapshots and seeds."""
+    """One row per run of the loss-vs-quality figure: ρ(smoothed estimate, quality) over snapshots and seeds."""
     rows = []
-    for name, run in RUNS.items():
-        estimate = curves.ESTIMATES.get(run.objective)
-        if estimate is None:
-            continue
+    for name in runs_for(MEANINGFUL_LOSS):
+        run = RUNS[name]
+        estimate = curves.ESTIMATES[run.objective]
         points, quality = estimate_points(profile, results, name)
         row = {"run": name, "objective": run.objective, "estimate": estimate, "quality": quality,
                "seeds": len(points)}
@@ -159,6 +162,46 @@ def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows, columns=["run", "objective", "estimate", "quality", "seeds", "snapshots", "rho",
                                        "ci95_low", "ci95_high", "verdict"])
+
+
+TABLE3 = {"cifar-resnet": ("Unsupervised", 7.86, 0.07), "cifar-resnet-acgan": ("Supervised (AC-GAN)", 8.42, 0.10)}
+
+
+def _table3_metric(metrics: pd.DataFrame) -> str:
+    """The Inception score with the most samples (Table 3 used 50,000), else the run's quality distance."""
+    scores = [c for c in metrics.columns if c.startswith("is_") and not c.endswith("_std")]
+    return max(scores, key=lambda c: (metrics[c].notna().any(), len(c), c)) if scores else \
+        curves.quality_column(metrics)
+
+
+def table3(profile: Profile, results: Path) -> pd.DataFrame:
+    """WGAN-GP Table 3's rows, ours beside the paper's: the last snapshot's score, mean over finished seeds, and
+    the mean of the seeds' 10-split standard deviations (the paper's "±")."""
+    rows = []
+    for run, (model, paper, paper_std) in TABLE3.items():
+        row = {"model": model, "run": run, "paper_is": paper, "paper_is_std": paper_std}
+        finals = [read_metrics(results, run, s) for s in profile.seeds
+                  if read_meta(results / "runs" / run / f"seed{s}") is not None]
+        finals = [m.dropna(axis=1, how="all").tail(1) for m in finals if m is not None and not m.empty]
+        if finals:
+            last = pd.concat(finals)
+            metric = _table3_metric(last)
+            row.update(metric=metric, ours=float(last[metric].mean()), seeds=len(finals),
+                       at_gen_iter=int(last["gen_iter"].max()))
+            if f"{metric}_std" in last:
+                row["ours_std"] = float(last[f"{metric}_std"].mean())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", "run", "paper_is", "paper_is_std", "metric", "ours", "ours_std",
+                                       "seeds", "at_gen_iter"])
+
+
+def _table3_header(profile: Profile) -> str:
+    return (f"{_scale(profile)}: WGAN-GP Table 3 (CIFAR-10 ResNet, gan_cifar_resnet.py). The paper reports the "
+            f"Inception score of 50,000 samples, 10 splits, mean ± std over splits. Ours: the run's last evaluated "
+            f"snapshot (`metric` names the protocol: is_<n>_10split is the Inception score of n samples; a "
+            f"distance such as swd_<n> appears where the profile measures no Inception score, and is not "
+            f"comparable with the paper's number), mean over finished seeds; ours_std is the mean of the seeds' "
+            f"split stds.")
 
 
 def _scale(profile: Profile) -> str:
@@ -240,7 +283,7 @@ def write_table(out: Path, name: str, title: str, header: str, table: pd.DataFra
 
 
 def write_tables(profile: Profile, results: str | Path | None = None, out: str | Path | None = None) -> list[Path]:
-    """The runs, summary and meaningful-loss tables under `out` (default results/<profile>/tables)."""
+    """The runs, summary, meaningful-loss and WGAN-GP Table 3 tables under `out` (default results/<profile>/tables)."""
     results = Path(results or f"results/{profile.name}")
     out = Path(out or results / "tables")
     runs = runs_table(profile, results)
@@ -249,4 +292,6 @@ def write_tables(profile: Profile, results: str | Path | None = None, out: str |
             + write_table(out, "summary", f"Runs over seeds, profile `{name}`", _summary_header(profile), summary,
                           with_plus_minus(summary))
             + write_table(out, "meaningful-loss", f"Does the loss track quality? Profile `{name}`",
-                          _meaningful_header(profile), meaningful_loss_table(profile, results)))
+                          _meaningful_header(profile), meaningful_loss_table(profile, results))
+            + write_table(out, "wgangp-table3", f"WGAN-GP Table 3, profile `{name}`", _table3_header(profile),
+                          table3(profile, results)))

@@ -30,7 +30,7 @@ from repro.config import RunConfig
 from repro.engine import STAT_COLUMNS, Engine, resolve_device
 from repro.errors import ResumeError
 
-LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS
+LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS + ("val_w_estimate",)
 KEEP_CHECKPOINTS = 2
 
 
@@ -194,8 +194,10 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
             n_steps, stats = engine.iteration(gen_iter - 1)
             values = dict(zip(stats, torch.stack(list(stats.values())).tolist()))
             wall_s += time.perf_counter() - tick
+            validation = engine.validation_estimate(gen_iter) \
+                if cfg.validation_every and gen_iter % cfg.validation_every == 0 else None
             log.append({"gen_iter": gen_iter, "critic_iters": n_steps, "wall_s": round(wall_s, 3),
-                        **{k: values.get(k) for k in STAT_COLUMNS}})
+                        **{k: values.get(k) for k in STAT_COLUMNS}, "val_w_estimate": validation})
             progress.update(1)
             if not all(math.isfinite(values[k]) for k in ("loss_d", "loss_g")):
                 status = "diverged"

@@ -3,7 +3,7 @@
 import yaml
 
 from repro.config import load_profile, resolve
-from repro.plots import FIGURES, runs_for
+from repro.plots import FIGURES, evaluated_runs, runs_for
 from repro.registry import RUNS
 from repro.toys import EXPERIMENTS
 
@@ -47,12 +47,27 @@ def longest_first(wildcards):
     return resolve(wildcards.run, RESOLVED, int(wildcards.seed)).iters
 
 
+def prepared_stores(entry):
+    """The stores a data entry's prepare job writes: its own, and its validation store when the same job builds
+    it (an LSUN validation LMDB, or the validation split of MNIST)."""
+    spec = entry["prepare"]
+    both = "validation_lmdb" in spec or (spec["dataset"] in ("cifar10", "mnist") and "validation" in entry)
+    return [entry["store"]] + ([entry["validation"]] if both else [])
+
+
+PREPARED = {store for entry in config["data"].values() if isinstance(entry, dict) and "prepare" in entry
+            for store in prepared_stores(entry)}
+
+
 def store_manifest(run):
-    """The image store a run trains on, when this DAG builds it (`data.<name>.prepare` in the profile)."""
-    entry = config["data"].get(RUNS[run].dataset)
-    if isinstance(entry, str):  # a store path, perhaps one another entry prepares (a stand-in shared by two)
-        entry = next((e for e in config["data"].values() if isinstance(e, dict) and e["store"] == entry), entry)
-    return [f"{entry['store']}/manifest.json"] if isinstance(entry, dict) and "prepare" in entry else []
+    """The manifests of the image stores a run reads (training, and validation where it logs that loss) that this
+    DAG builds; an entry may name a store another entry prepares (a stand-in shared by two)."""
+    entry, run = config["data"].get(RUNS[run].dataset), RUNS[run]
+    if entry is None:
+        return []
+    stores = [entry] if isinstance(entry, str) else \
+        [entry["store"]] + ([entry["validation"]] if "validation" in entry and run.validation_every else [])
+    return [f"{store}/manifest.json" for store in stores if store in PREPARED]
 
 
 wildcard_constraints:

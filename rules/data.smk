@@ -1,15 +1,19 @@
 # Image stores, built once from raw data (profile key data.<dataset>.prepare).
 
 
-def _prepare_command(entry):
+def _prepare_commands(entry):
     spec = entry["prepare"]
     size = spec.get("size", config["train"].get("image_size", 64))
-    if spec["dataset"] == "lsun":
-        return (f"prepare lsun --lmdb {spec['lmdb']} --size {size} --workers {spec.get('workers', 1)}"
-                + (f" --limit {spec['limit']}" if "limit" in spec else "") + f" --out {entry['store']}")
-    if spec["dataset"] == "cifar10":  # writes the train and test splits side by side
-        return f"prepare cifar10 --root {spec['root']} --download --size {size} --out {os.path.dirname(entry['store'])}"
-    return f"prepare {spec['dataset']} --size {size} --out {entry['store']}"
+    if spec["dataset"] == "lsun":  # the training LMDB, and the validation one into the entry's `validation` store
+        lsun = f"python -m repro prepare lsun --size {size} --workers {spec.get('workers', 1)} --quiet"
+        return [f"{lsun} --lmdb {spec['lmdb']}" + (f" --limit {spec['limit']}" if "limit" in spec else "")
+                + f" --out {entry['store']}"] + \
+            ([f"{lsun} --lmdb {spec['validation_lmdb']} --out {entry['validation']}"]
+             if "validation_lmdb" in spec else [])
+    if spec["dataset"] in ("cifar10", "mnist"):  # writes every split side by side
+        return [f"python -m repro prepare {spec['dataset']} --root {spec['root']} --download --size {size} "
+                f"--out {os.path.dirname(entry['store'])} --quiet"]
+    return [f"python -m repro prepare {spec['dataset']} --size {size} --out {entry['store']} --quiet"]
 
 
 for _name, _entry in config["data"].items():
@@ -19,13 +23,13 @@ for _name, _entry in config["data"].items():
             name:
                 f"prepare_{_name.replace('-', '_')}"
             output:
-                f"{_entry['store']}/manifest.json",
+                [f"{store}/manifest.json" for store in prepared_stores(_entry)],
             log:
                 f"{RESULTS}/logs/prepare/{_name}.log",
             params:
-                command=_prepare_command(_entry),
+                command=" && ".join(_prepare_commands(_entry)),
             threads: _entry["prepare"].get("workers", 1)
             conda:
                 "../environment.yml"
             shell:
-                "python -m repro {params.command} --quiet > {log} 2>&1"
+                "({params.command}) > {log} 2>&1"

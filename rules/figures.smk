@@ -21,17 +21,18 @@ rule figure:
         "python -m repro figure {wildcards.name} --config {params.profile} > {log} 2>&1"
 
 
-TABLES = ["runs", "summary", "meaningful-loss"]  # repro.tables.write_tables
+TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss"]  # repro.tables.write_tables
 
 
 rule table:
     input:
         finished(RUNS),
-        evaluated(RUNS),
+        evaluated(evaluated_runs()),
     output:
         expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=TABLES, ext=["csv", "md"]),
         report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
         report(f"{RESULTS}/tables/summary.html", category="Tables", labels={"table": "summary"}),
+        report(f"{RESULTS}/tables/wgangp-table3.html", category="Tables", labels={"table": "wgangp-table3"}),
         report(f"{RESULTS}/tables/meaningful-loss.html", category="Tables", labels={"table": "meaningful-loss"}),
     log:
         f"{RESULTS}/logs/table/tables.log",

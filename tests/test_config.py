@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from repro.config import load_profile, resolve
+from repro.config import load_profile, per_run, resolve
 from repro.engine import Engine
 from repro.errors import ConfigError
 from repro.registry import RUNS
@@ -16,7 +16,7 @@ def test_shipped_profiles_resolve_every_run(profile):
     for name, run in RUNS.items():
         cfg = resolve(name, p, p.seeds[0])
         assert (cfg.opt_d, cfg.n_critic, cfg.clip, cfg.objective) == (run.opt_d, run.n_critic, run.clip, run.objective)
-        assert cfg.iters == p.iters_per_run.get(name, p.iters or run.iters)
+        assert cfg.iters == (per_run(p.iters_per_run, name) or p.iters or run.iters)
     assert resolve("wgan-dcgan", p, 0).width_g == {"default": 16, "paper": 64}[profile]
 
 
@@ -41,6 +41,19 @@ def test_iters_per_run_overrides_and_checks_run_names(tmp_path):
     assert resolve("gan-mlp", p, 0, iters=7).iters == 7  # the command line wins
     path.write_text("profile: p\ntrain: {iters_per_run: {gan-mpl: 3}}\ndata: {}\n")
     with pytest.raises(ConfigError, match="unknown run 'gan-mpl' \\(did you mean 'gan-mlp'\\?\\)"):
+        load_profile(path)
+
+
+def test_patterns_scale_groups_of_runs_and_a_name_beats_a_pattern(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("profile: p\ntrain: {iters: 10, iters_per_run: {lsun-*: 4, lsun-resnet101-*: 2, "
+                    "lsun-dcgan-wgan: 6}, batch_per_run: {lsun-resnet101-*: 16}}\n"
+                    "data: {lsun-bedroom: mnist-bundled, lsun-bedroom-64: mnist-bundled}\n")
+    p = load_profile(path)
+    assert [resolve(r, p, 0).iters for r in ("lsun-tanh-lsgan", "lsun-resnet101-wgan", "lsun-dcgan-wgan")] == [4, 4, 6]
+    assert resolve("lsun-resnet101-dcgan", p, 0).batch_size == 16 and resolve("lsun-tanh-dcgan", p, 0).batch_size == 64
+    path.write_text("profile: p\ntrain: {batch_per_run: {lsun-resnet-*: 8}}\ndata: {}\n")
+    with pytest.raises(ConfigError, match="batch_per_run has unknown run 'lsun-resnet-\\*'"):
         load_profile(path)
 
 

@@ -11,17 +11,45 @@ from repro.data.toy import TOY_DATASETS
 from repro.data.vision import mnist_bundled, mnist_bundled_labels
 from repro.errors import DataError
 
+SUBSET_SEED = 0  # every run and seed with a training subset gets the same images (WGAN-GP Fig 5b: 1000 digits)
+
 
 def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device,
-                 replacement: bool = False, labeled: bool = False):
+                 replacement: bool = False, labeled: bool = False, subset: int | None = None, hold_out: int = 0):
     """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store; `labeled`
-    also serves each image's class (conditional runs)."""
+    also serves each image's class (conditional runs); `subset` trains on that many of the images, `hold_out`
+    on all but that many (`split`)."""
     if source in TOY_DATASETS:
         if labeled:
             raise DataError(f"{source}: toy data has no class labels; a conditional run needs a labelled image store")
         return TOY_DATASETS[source](batch_size, seed, device)
+    images = load_images(source, image_size)
     labels = load_labels(source) if labeled else None
-    return ImageSampler(load_images(source, image_size), batch_size, seed, device, replacement, labels=labels)
+    if subset or hold_out:
+        keep = split(len(images), subset or len(images) - hold_out, source)[0]
+        images, labels = images[keep], None if labels is None else labels[keep]
+    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels)
+
+
+def split(count: int, subset: int, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random `subset` of `count` image indices (sorted) and the rest, held out."""
+    if not 0 < subset < count:
+        raise DataError(f"{source}: a training subset of {subset} images needs a source with more than that; it "
+                        f"holds {count}")
+    order = np.random.default_rng(SUBSET_SEED).permutation(count)
+    return np.sort(order[:subset]), np.sort(order[subset:])
+
+
+def validation_images(cfg) -> np.ndarray:
+    """The held-out uint8 images a run's validation critic loss is measured on: the profile's validation source,
+    else the images its training subset (or the profile's `hold_out`) leaves out."""
+    if cfg.validation_source:
+        return np.asarray(load_images(cfg.validation_source, cfg.image_size))
+    if not (cfg.train_subset or cfg.hold_out):
+        raise DataError(f"run {cfg.run} measures a validation critic loss but {cfg.data_source} has no validation "
+                        f"images: give the profile's data.{cfg.dataset} a `validation` source or a `hold_out` count")
+    images = load_images(cfg.data_source, cfg.image_size)
+    return np.asarray(images[split(len(images), cfg.train_subset or len(images) - cfg.hold_out, cfg.data_source)[1]])
 
 
 def load_images(source: str, image_size: int) -> np.ndarray:

@@ -118,3 +118,27 @@ def verdict(objective: str, corr: Correlation) -> str:
     if objective == "gan":
         return "holds (JS estimate does not track quality)" if not tracks else "contradicted (JS estimate tracks)"
     return "holds (estimate tracks quality)" if tracks else "contradicted (estimate does not track quality)"
+
+
+def train_validation_gap(log: pd.DataFrame) -> pd.DataFrame:
+    """WGAN-GP Fig 5's overfitting signal, at every logged validation point: the negative critic loss on the
+    training batches (`w_estimate`, smoothed as above over the validation spacing), on the held-out images
+    (`val_w_estimate`), and the gap train − validation, which grows when the critic memorises its training set."""
+    rows = log[log["val_w_estimate"].notna()]
+    iters = rows["gen_iter"].to_numpy()
+    train, validation = smoothed_estimate(log, "w_estimate", iters), rows["val_w_estimate"].to_numpy(float)
+    return pd.DataFrame({"gen_iter": iters, "train": train, "validation": validation, "gap": train - validation})
+
+
+def gap_growth(gaps: pd.DataFrame) -> tuple[float, float]:
+    """Mean gap over the validation points in the second and in the last quarter of training (the first quarter,
+    the critic's initial transient, is left out)."""
+    end = gaps["gen_iter"].max()
+    quarter = np.ceil(gaps["gen_iter"] / end * 4).clip(1, 4)
+    return float(gaps["gap"][quarter == 2].mean()), float(gaps["gap"][quarter == 4].mean())
+
+
+def diverges(gaps: pd.DataFrame) -> bool:
+    """Training and validation losses drift apart: the late gap is positive and larger than the early one."""
+    early, late = gap_growth(gaps)
+    return bool(late > 0 and late > early)

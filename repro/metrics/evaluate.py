@@ -45,8 +45,8 @@ def read_run_config(run_dir: Path) -> RunConfig:
 
 @torch.no_grad()
 def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device) -> torch.Tensor:
-    """n samples on the CPU from fixed noise, in training-size batches with batch-statistics BN (train mode), as
-    the official codes sample."""
+    """n samples in [−1, 1] on the CPU from fixed noise, in training-size batches with batch-statistics BN (train
+    mode), as the official codes sample."""
     noise = torch.Generator().manual_seed(EVAL_SEED)
     G.train()
     out = []
@@ -54,7 +54,8 @@ def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device) -> torch
         z = torch.randn(min(BATCH, n - start), nz, generator=noise).to(device)
         classes = getattr(G, "n_classes", None)  # a conditional generator samples uniform classes
         out.append((G(z, torch.randint(classes, (len(z),), generator=noise).to(device)) if classes else G(z)).cpu())
-    return torch.cat(out)
+    images = torch.cat(out)
+    return images * 2.0 - 1.0 if getattr(G, "unit_range", False) else images  # a sigmoid G draws in [0, 1]
 
 
 class Evaluator:

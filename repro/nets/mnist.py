@@ -32,6 +32,8 @@ class MNISTGenerator(nn.Module):
     `batch_norm` True is the code's wgan mode (weight clipping), False its wgan-gp and dcgan modes.
     """
 
+    unit_range = True  # the engine feeds the critic real digits in [0, 1] too
+
     def __init__(self, nz: int, nc: int, isize: int, dim: int, batch_norm: bool = False):
         super().__init__()
         _check(isize)

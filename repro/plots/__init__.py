@@ -40,15 +40,35 @@ FIGURES = {
     "wgangp-fig1b": Figure("toys:wgangp_fig1b"),
     "wgangp-toy": Figure("toys:wgangp_toy", metrics=True),
     "seed-minmax": Figure("toys:seed_minmax"),
+    "wgangp-fig2": Figure("grids:wgangp_fig2"),
+    "wgangp-appH": Figure("grids:wgangp_app_h"),
     "wgangp-fig3": Figure("quality:wgangp_fig3", metrics=True),
+    "wgangp-fig5a": Figure("curves:wgangp_fig5a"),
+    "wgangp-fig5b": Figure("curves:wgangp_fig5b"),
+    "wgangp-table3": Figure("quality:wgangp_table3", metrics=True),
     "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),
 }
 
 
+def _named_by_a_metrics_figure(run) -> bool:
+    return any(FIGURES[f].metrics for f in run.figures if f in FIGURES)
+
+
 def runs_for(figure: str) -> list[str]:
-    """The registry runs that feed a figure, in registry order."""
+    """The registry runs that feed a figure, in registry order. A figure that selects by objective takes the WGAN
+    paper's runs of those objectives and the others that a figure evaluates anyway: it adds no evaluation job of
+    its own (WGAN-GP Fig 2's 28 runs, say, are sample grids only)."""
     objectives = FIGURES[figure].objectives
-    return [name for name, run in RUNS.items() if (run.objective in objectives if objectives else figure in run.figures)]
+    if objectives:
+        return [name for name, run in RUNS.items()
+                if run.objective in objectives and (run.paper == "wgan" or _named_by_a_metrics_figure(run))]
+    return [name for name, run in RUNS.items() if figure in run.figures]
+
+
+def evaluated_runs() -> list[str]:
+    """The runs whose generator snapshots `python -m repro evaluate` measures: those some figure reads metrics of."""
+    wanted = {run for name, figure in FIGURES.items() if figure.metrics for run in runs_for(name)}
+    return [name for name in RUNS if name in wanted]
 
 
 @dataclass(frozen=True)

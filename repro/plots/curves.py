@@ -1,5 +1,6 @@
 """Training-curve figures of the WGAN paper: Fig 3 (W estimate + samples), Fig 4 (JS estimate), Fig 8 (generator
-cost), the §4.2 Adam-vs-RMSProp study and the GAN-baseline optimizer check.
+cost), the §4.2 Adam-vs-RMSProp study and the GAN-baseline optimizer check; WGAN-GP Fig 5 (training vs
+validation critic loss).
 
 Every curve is median filtered as the official README does (`style.medfilt`); with several seeds the line is the
 seeds' mean and the band their min..max. Captions report only numbers computed from the run logs.
@@ -15,6 +16,7 @@ import pandas as pd
 from matplotlib.patches import ConnectionPatch
 
 from repro.errors import DataError
+from repro.metrics import curves as metric_curves
 from repro.plots import FigureJob
 from repro.plots.style import (ITER_LABEL, MEDFILT_KERNEL, fmt, grid_images, medfilt, medfilt_kernel,
                                nearest_sample, read_log, read_meta, show_image, styled)
@@ -325,3 +327,52 @@ def wgan_gan_baseline(job: FigureJob) -> list[Path]:
                    "5 D steps. This figure documents that choice.",
                    job, curves, shows)
     return job.save(fig, text)
+
+
+def _train_vs_validation(job: FigureJob, panels: list[tuple[str, str]], title: str, claim: str) -> list[Path]:
+    """WGAN-GP Fig 5: per run, the negative critic loss on training batches (median filtered) and on held-out
+    images, and a caption with the gap between them early and late in training."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), squeeze=False,
+                             gridspec_kw={"wspace": 0.28})
+    curves, shows = [], []
+    for ax, (run, label) in zip(axes.flat, panels):
+        train = load_curve(job, run, "w_estimate")
+        validation = load_curve(job, run, "val_w_estimate")
+        plot_curve(ax, train, "train", "C0")
+        ax.plot(validation.iters, np.nanmean(validation.raw, axis=0), color="C1", marker=".", markersize=3,
+                label="validation")
+        ax.set_ylabel("Negative critic loss")
+        ax.set_title(label)
+        ax.legend(loc="best")
+        curves.append(train)
+        for seed_dir in train.seed_dirs:
+            gaps = metric_curves.train_validation_gap(read_log(seed_dir))
+            early, late = metric_curves.gap_growth(gaps)
+            shows.append(f"`{run}` seed {read_meta(seed_dir)['seed']}: train − validation gap {fmt(early)} in the "
+                         f"second quarter of training → {fmt(late)} in the last ({len(gaps)} validation points); "
+                         + ("the curves diverge." if metric_curves.diverges(gaps) else "they do not diverge."))
+    text = caption(title, claim, job, curves, shows) + (
+        "\n\nTrain: `w_estimate`, E[D(x)] − E[D(G(z))] on each iteration's last critic batch (the penalty term left "
+        "out, as for the validation curve). Validation: the same on every held-out image with fresh samples "
+        "(`val_w_estimate`). The gap is the train curve (running median over the validation spacing) minus the "
+        "validation value at each validation point.")
+    return job.save(fig, text)
+
+
+@styled
+def wgangp_fig5a(job: FigureJob) -> list[Path]:
+    return _train_vs_validation(
+        job, [("lsun-dcgan-wgan-gp", "WGAN-GP, Fig 2's baseline nets")],
+        "WGAN-GP Figure 5a: negative critic loss on training and validation images",
+        "WGAN-GP's negative critic loss converges toward a minimum as the generator trains, on held-out images as "
+        "on training ones: the loss is a usable convergence measure and the critic does not overfit here.")
+
+
+@styled
+def wgangp_fig5b(job: FigureJob) -> list[Path]:
+    return _train_vs_validation(
+        job, [("mnist-gp", "WGAN-GP (gradient penalty)"), ("mnist-clip", "Weight clipping")],
+        "WGAN-GP Figure 5b: detecting overfitting on a 1000-digit MNIST subset",
+        "with a large unregularised critic on few images, the training and validation losses diverge for both "
+        "methods (the critic overfits); with the gradient penalty the training loss gradually increases while the "
+        "validation loss drops, so the gap is visible in the loss itself.")

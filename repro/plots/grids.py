@@ -1,4 +1,5 @@
-"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side).
+"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side), WGAN-GP Figure 2 and
+Appendix H (seven architectures × four methods).
 
 Each caption carries a number computed from the very samples shown, so a reader can check the paper's claim
 rather than take the picture's word for it.
@@ -12,12 +13,17 @@ from PIL import Image
 
 from repro.errors import DataError
 from repro.plots import FigureJob
-from repro.registry import RUNS
+from repro.registry import RUNS, ZOO_ARCHITECTURES, ZOO_METHODS
 from repro.tables import read_meta, run_status
 
 PADDING = 2  # save_image's padding in the run's sample grids
 GRID_COLUMNS = 8
 SHOWN_ROWS = 2  # the paper shows 2 rows × 8 columns per side
+ZOO_ROW_LABELS = {"dcgan": "Baseline (G: DCGAN, D: DCGAN)", "const-g": "G: no BN, const. filters",
+                  "mlp-g": "G: 4-layer 512-dim ReLU MLP", "no-norm": "No normalization in G or D",
+                  "gated": "Gated multiplicative nonlin.", "tanh": "tanh nonlinearities",
+                  "resnet101": "101-layer ResNet G and D"}  # Fig 2's row names
+ZOO_COLUMN_LABELS = {"dcgan": "DCGAN", "lsgan": "LSGAN", "wgan": "WGAN (clipping)", "wgan-gp": "WGAN-GP (ours)"}
 
 
 def last_sample(run_dir: Path, suffix: str) -> tuple[Path | None, int | None]:
@@ -117,3 +123,81 @@ def wgan_fig7(job: FigureJob) -> list:
     return _side_by_side(job, "WGAN Figure 7: MLP generator (4 layers of 512 ReLU units)",
                          "WGAN's MLP samples are worse than its DCGAN samples but better than the standard GAN's, "
                          "which shows significant mode collapse.", "wgan-mlpg", "gan-mlpg")
+
+
+def _zoo_cells(job: FigureJob) -> dict[tuple[str, str], dict]:
+    """WGAN-GP Fig 2's cells by (architecture, method), from the runs named lsun-<architecture>-<method>."""
+    return {(arch, method): _image_side(job, f"lsun-{arch}-{method}")
+            for arch in ZOO_ARCHITECTURES for method in ZOO_METHODS}
+
+
+def _square(tiles: np.ndarray, side: int) -> np.ndarray:
+    """side² tiles (n, S, S, C) as one side×side mosaic with a 2-px white gap, the way save_image pads."""
+    n, size, _, channels = tiles.shape
+    step = size + PADDING
+    mosaic = np.full((side * step + PADDING, side * step + PADDING, channels), 255, dtype=np.uint8)
+    for k in range(side * side):
+        y, x = PADDING + (k // side) * step, PADDING + (k % side) * step
+        mosaic[y:y + size, x:x + size] = tiles[k]
+    return mosaic
+
+
+def _zoo_figure(job: FigureJob, side: int, title: str, what: str) -> list:
+    """Rows = the seven gan_64x64.py architectures, columns = the four methods; each cell a side×side mosaic of
+    the run's last fixed-noise samples."""
+    import matplotlib.pyplot as plt
+
+    cells = _zoo_cells(job)
+    inches = 0.3 + 0.65 * side  # per cell: App. H's 8 × 8 mosaics get room
+    fig, axes = plt.subplots(len(ZOO_ARCHITECTURES), len(ZOO_METHODS), figsize=(inches * len(ZOO_METHODS),
+                             inches * len(ZOO_ARCHITECTURES)), layout="constrained", squeeze=False)
+    rows = []
+    for (arch, method), ax in zip(cells, axes.flat):
+        cell = cells[arch, method]
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if arch == next(iter(ZOO_ARCHITECTURES)):
+            ax.set_title(ZOO_COLUMN_LABELS[method], fontsize=10)
+        if method == next(iter(ZOO_METHODS)):
+            ax.set_ylabel(ZOO_ROW_LABELS[arch], fontsize=8)
+        spread = None
+        if cell["crop"] is None:
+            ax.text(0.5, 0.5, f"no samples\n({run_status(cell['meta'])})", ha="center", va="center", fontsize=8,
+                    transform=ax.transAxes)
+        else:
+            grid = np.asarray(Image.open(last_sample(job.seed_dirs(cell["run"])[0], "png")[0]).convert("RGB"))
+            _, tiles = crop_tiles(grid[..., :cell["crop"].shape[-1]], cell["config"]["image_size"], rows=side)
+            tiles = tiles[:side * side]
+            spread = pixel_spread(tiles)
+            mosaic = _square(tiles, side)
+            if mosaic.shape[-1] == 1:
+                ax.imshow(mosaic[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            else:
+                ax.imshow(mosaic, interpolation="nearest")
+        rows.append(f"| {ZOO_ROW_LABELS[arch]} | {ZOO_COLUMN_LABELS[method]} | `{cell['run']}` | "
+                    f"{run_status(cell['meta'])} | {cell['meta']['gen_iter']:,} | {cell['sample_iter'] or '—'} | "
+                    f"{'—' if spread is None else f'{spread:.4f}'} |")
+    fig.suptitle(title)
+    first = cells[next(iter(cells))]
+    text = "\n".join([
+        f"**{title}.** Rows: the seven architectures of gan_64x64.py; columns: the four methods, each with the "
+        "optimizer settings of the paper's Appendix E (spec/wgangp.md §4). For WGAN-GP every normalisation in the "
+        "critic is layer norm. Paper's claim: only WGAN-GP trained every architecture with one shared set of "
+        "hyperparameters; DCGAN, LSGAN and weight clipping fail on several rows.", "",
+        _scale_note(job, first), "",
+        f"Each cell: the first {side * side} of the run's 64 fixed-noise samples in its last saved grid ({what}), "
+        "not cherry-picked. Mean per-pixel std: each pixel's standard deviation across those samples (values in "
+        "[0, 1]), averaged; a collapsed generator has a low one. Whether a cell \"succeeded\" is the reader's "
+        "judgement, as in the paper.", "",
+        "| architecture | method | run | status | generator iterations | samples from iteration | "
+        "mean per-pixel std |", "|---|---|---|---|---|---|---|", *rows])
+    return job.save(fig, text)
+
+
+def wgangp_fig2(job: FigureJob) -> list:
+    return _zoo_figure(job, 3, "WGAN-GP Figure 2: different architectures trained with different methods",
+                       "the paper shows one sample per cell; 3 × 3 here")
+
+
+def wgangp_app_h(job: FigureJob) -> list:
+    return _zoo_figure(job, 8, "WGAN-GP Appendix H: more samples of every Figure 2 model", "all 64")
