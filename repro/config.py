@@ -66,6 +66,7 @@ class Profile:
     iters_per_run: dict = dataclasses.field(default_factory=dict)
     validation_every: int | None = None
     batch_per_run: dict = dataclasses.field(default_factory=dict)
+    subset_per_run: dict = dataclasses.field(default_factory=dict)
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
 
@@ -184,7 +185,7 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     check_profile(raw, str(path))
     train = raw["train"]
-    for key in ("iters_per_run", "batch_per_run"):
+    for key in ("iters_per_run", "batch_per_run", "subset_per_run"):
         _check_run_keys(path, key, train.get(key, {}))
     return Profile(
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
@@ -192,7 +193,8 @@ def load_profile(path: str | Path) -> Profile:
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
-        batch_per_run=train.get("batch_per_run", {}), validation_every=train.get("validation_every"),
+        batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
+        validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
         toys=ToySpec(**raw.get("toys", {})))
 
@@ -225,6 +227,7 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
         snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple,
-        acgan_scales=run.acgan_scales, train_subset=run.train_subset,
+        acgan_scales=run.acgan_scales,
+        train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),
         validation_source=validation if run.validation_every else None, hold_out=hold_out)
