@@ -161,10 +161,13 @@ def check_profile(raw, where: str) -> None:
 
 
 def per_run(mapping: dict, run: str):
-    """The value `mapping` gives `run`: its own name's, else the first matching shell-style pattern's, else None."""
+    """The value `mapping` gives `run`: its own name's, else that of the most specific shell-style pattern that
+    matches it (the most literal characters: `lsun-resnet101-*` beats `lsun-*`), else None."""
     if run in mapping:
         return mapping[run]
-    return next((value for key, value in mapping.items() if fnmatch.fnmatchcase(run, key)), None)
+    matches = [key for key in mapping if fnmatch.fnmatchcase(run, key)]
+    return mapping[max(matches, key=lambda key: len(key.strip("*?")) - key.count("*") - key.count("?"))] \
+        if matches else None
 
 
 def _check_run_keys(path: Path, key: str, mapping: dict) -> None:
