@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -155,3 +156,18 @@ def test_bad_value_names_the_allowed_values(tmp_path):
     assert result.returncode == 2
     expected = f"error: {bad}: train.image_size = 48 is not allowed; allowed values: 16, 32, 64, 128"
     assert result.stderr.strip() == expected
+
+
+@pytest.mark.parametrize("shape", [(64, 1, 16, 16), (64, 3, 32, 32), (10, 3, 8, 8)])
+def test_sample_grids_are_torchvisions_save_image_pixel_for_pixel(shape):
+    import io
+
+    import torchvision.utils
+    from PIL import Image
+
+    from repro.train import sample_grid
+
+    images = torch.rand(*shape, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.1  # out of range clamps
+    buffer = io.BytesIO()
+    torchvision.utils.save_image(images, buffer, nrow=8, padding=2, format="png")
+    assert np.array_equal(sample_grid(images), np.asarray(Image.open(buffer)))

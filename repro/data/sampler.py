@@ -44,7 +44,7 @@ def validation_images(cfg) -> np.ndarray:
     """The held-out uint8 images a run's validation critic loss is measured on: the profile's validation source,
     else the images its training subset (or the profile's `hold_out`) leaves out."""
     if cfg.validation_source:
-        return np.asarray(load_images(cfg.validation_source, cfg.image_size))
+        return np.array(load_images(cfg.validation_source, cfg.image_size))  # a copy: the engine owns it
     if not (cfg.train_subset or cfg.hold_out):
         raise DataError(f"run {cfg.run} measures a validation critic loss but {cfg.data_source} has no validation "
                         f"images: give the profile's data.{cfg.dataset} a `validation` source or a `hold_out` count")

@@ -1,6 +1,7 @@
 """CIFAR-10 and MNIST through torchvision's dataset classes, and the MNIST test digits bundled in the repo,
 each turned into image stores (one per split) with the split written in the manifest."""
 
+import functools
 import gzip
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,8 +54,10 @@ def resize_all(images: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
 
 
+@functools.lru_cache(maxsize=4)
 def mnist_bundled(size: int) -> np.ndarray:
-    """The 10,000 bundled MNIST test digits as uint8 N×1×size×size (the default profile's stand-in for LSUN)."""
+    """The 10,000 bundled MNIST test digits as uint8 N×1×size×size (the default profile's stand-in for LSUN);
+    decoded and resized once per process and size; callers share the array and only read it."""
     return resize_all(read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz"), size)
 
 

@@ -14,6 +14,7 @@ from repro.config import Profile
 from repro.errors import ConfigError, DataError, did_you_mean
 from repro.registry import RUNS
 
+
 @dataclass(frozen=True)
 class Figure:
     """`target` is "module:function" inside repro.plots, imported only when the figure is drawn. `metrics`: the
