@@ -8,22 +8,14 @@ import torch
 
 from repro.config import resolve
 from repro.engine import Engine
+from repro.registry import ZOO_ARCHITECTURES
 
 CPU = torch.device("cpu")
-FIG2_ARCHITECTURES = {  # Fig 2's rows: (generator, critic)
-    "dcgan": ("zoo64_dcgan_g", "zoo64_dcgan_d"),
-    "const-g": ("zoo64_const_g", "zoo64_dcgan_d"),
-    "mlp-g": ("zoo64_fc_g", "zoo64_dcgan_d"),
-    "no-norm": ("zoo64_dcgan_g_nonorm", "zoo64_dcgan_d_nonorm"),
-    "gated": ("zoo64_gated_g", "zoo64_gated_d"),
-    "tanh": ("zoo64_dcgan_g_tanh", "zoo64_dcgan_d_tanh"),
-    "resnet101": ("zoo64_resnet_g", "zoo64_resnet_d"),
-}
 
 
-@pytest.mark.parametrize("arch", list(FIG2_ARCHITECTURES))
+@pytest.mark.parametrize("arch", list(ZOO_ARCHITECTURES))
 def test_every_fig2_architecture_trains_under_the_gradient_penalty(tiny_profile, arch):
-    generator, critic = FIG2_ARCHITECTURES[arch]
+    generator, critic = ZOO_ARCHITECTURES[arch]
     widths = tiny_profile.widths
     # batch 8 instead of 64 keeps the 101-layer double backward quick on a CPU
     cfg = dataclasses.replace(resolve("cifar-gp-adam", tiny_profile, 0), generator=generator, critic=critic,

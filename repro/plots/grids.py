@@ -48,19 +48,20 @@ def pixel_spread(tiles: np.ndarray) -> float:
     return float((tiles / 255.0).std(axis=0).mean())
 
 
-def _image_side(job: FigureJob, run: str) -> dict:
-    """One side of Figures 5-7 from the profile's first seed (seed 0 in every profile)."""
+def _image_side(job: FigureJob, run: str, rows: int = SHOWN_ROWS) -> dict:
+    """One side of Figures 5-7 (or a cell of WGAN-GP Fig 2) from the profile's first seed (seed 0 in every
+    profile): the first `rows` rows of its last sample grid, as a crop and as tiles."""
     run_dir = job.seed_dirs(run)[0]
     meta = read_meta(run_dir)
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     path, sample_iter = last_sample(run_dir, "png")
     side = {"run": run, "seed": config["seed"], "meta": meta, "config": config, "sample_iter": sample_iter,
-            "crop": None, "spread": None}
+            "crop": None, "tiles": None, "spread": None}
     if path is not None:
         channels = meta["data"]["shape"][0]
         grid = np.asarray(Image.open(path).convert("RGB"))[..., :channels]  # save_image repeats gray into RGB
-        side["crop"], tiles = crop_tiles(grid, config["image_size"])
-        side["spread"] = pixel_spread(tiles)
+        side["crop"], side["tiles"] = crop_tiles(grid, config["image_size"], rows)
+        side["spread"] = pixel_spread(side["tiles"])
     return side
 
 
@@ -125,9 +126,9 @@ def wgan_fig7(job: FigureJob) -> list:
                          "which shows significant mode collapse.", "wgan-mlpg", "gan-mlpg")
 
 
-def _zoo_cells(job: FigureJob) -> dict[tuple[str, str], dict]:
+def _zoo_cells(job: FigureJob, rows: int) -> dict[tuple[str, str], dict]:
     """WGAN-GP Fig 2's cells by (architecture, method), from the runs named lsun-<architecture>-<method>."""
-    return {(arch, method): _image_side(job, f"lsun-{arch}-{method}")
+    return {(arch, method): _image_side(job, f"lsun-{arch}-{method}", rows)
             for arch in ZOO_ARCHITECTURES for method in ZOO_METHODS}
 
 
@@ -147,7 +148,7 @@ def _zoo_figure(job: FigureJob, side: int, title: str, what: str) -> list:
     the run's last fixed-noise samples."""
     import matplotlib.pyplot as plt
 
-    cells = _zoo_cells(job)
+    cells = _zoo_cells(job, side)
     inches = 0.3 + 0.65 * side  # per cell: App. H's 8 × 8 mosaics get room
     fig, axes = plt.subplots(len(ZOO_ARCHITECTURES), len(ZOO_METHODS), figsize=(inches * len(ZOO_METHODS),
                              inches * len(ZOO_ARCHITECTURES)), layout="constrained", squeeze=False)
@@ -165,9 +166,7 @@ def _zoo_figure(job: FigureJob, side: int, title: str, what: str) -> list:
             ax.text(0.5, 0.5, f"no samples\n({run_status(cell['meta'])})", ha="center", va="center", fontsize=8,
                     transform=ax.transAxes)
         else:
-            grid = np.asarray(Image.open(last_sample(job.seed_dirs(cell["run"])[0], "png")[0]).convert("RGB"))
-            _, tiles = crop_tiles(grid[..., :cell["crop"].shape[-1]], cell["config"]["image_size"], rows=side)
-            tiles = tiles[:side * side]
+            tiles = cell["tiles"][:side * side]
             spread = pixel_spread(tiles)
             mosaic = _square(tiles, side)
             if mosaic.shape[-1] == 1:
