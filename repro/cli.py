@@ -104,10 +104,12 @@ def _toy(args) -> int:
 
 
 def _table(args) -> int:
+    from repro import sweep, tables
     from repro.config import load_profile
-    from repro.tables import write_tables
 
-    for path in write_tables(load_profile(args.config), args.results, args.out):
+    profile = load_profile(args.config)
+    for path in tables.write_tables(profile, args.results, args.out) + sweep.write_tables(profile, args.results,
+                                                                                           args.out):
         print(path)
     return 0
 
@@ -169,12 +171,15 @@ def parser() -> argparse.ArgumentParser:
         d2 = datasets.add_parser(name, help=about)
         d2.add_argument("--root", required=True, help="torchvision dataset root")
         d2.add_argument("--download", action="store_true", help="download when the files are missing")
+    datasets.add_parser("imagenet32", help="32x32 ImageNet npz batches (train and validation stores)").add_argument(
+        "--root", required=True, help="the folder of train_data_batch_1..10.npz and val_data.npz")
     datasets.add_parser("mnist-bundled", help="the MNIST test digits bundled in the repository")
     for name, d in datasets.choices.items():
-        default = {"lsun": 64, "cifar10": 32, "mnist": 28, "mnist-bundled": 32}[name]
+        default = {"lsun": 64, "cifar10": 32, "mnist": 28, "mnist-bundled": 32, "imagenet32": 32}[name]
         d.add_argument("--size", type=int, choices=[16, 28, 32, 64, 128], default=default,
                        help=f"side of the stored images (default {default})")
-        d.add_argument("--out", required=True, help="store directory (a folder per split for cifar10/mnist)")
+        d.add_argument("--out", required=True,
+                       help="store directory (a folder per split for cifar10, mnist and imagenet32)")
         d.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_prepare)
 
@@ -239,6 +244,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    from repro.engine import flush_denormals
+
+    flush_denormals()
     try:
         return args.handler(args)
     except ReproError as e:

@@ -12,7 +12,7 @@ from repro.data.toy import TOY_DATASETS
 from repro.errors import ConfigError, did_you_mean
 from repro.nets import PAPER_WIDTH, get_arch
 from repro.optim import OptimSpec
-from repro.registry import RUNS, Warmup, get_run
+from repro.registry import RUNS, SWEEP_SIZE, Warmup, get_run
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "configs" / "schema" / "profile.schema.yaml"
 
@@ -50,6 +50,24 @@ class ToySpec:
                                    width=min(fit.width, self.width or fit.width))
 
 
+PAPER_THRESHOLDS = tuple(t / 2 for t in range(2, 19))  # WGAN-GP Table 5: Inception score 1.0, 1.5, …, 9.0
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """The random-architecture study at a profile's scale (schema key `random_architectures`). Without
+    thresholds, an Inception score takes the paper's and a distance takes every observed score (the table is then
+    the whole step function of success counts)."""
+
+    architectures: int = SWEEP_SIZE
+    score: str = "is"
+    thresholds: tuple[float, ...] | None = PAPER_THRESHOLDS
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.score == "is"
+
+
 @dataclass(frozen=True)
 class Profile:
     path: str
@@ -69,6 +87,17 @@ class Profile:
     subset_per_run: dict = dataclasses.field(default_factory=dict)
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
+    sweep: SweepSpec = SweepSpec()
+
+    def trains(self, run: str) -> bool:
+        """Whether this profile trains the registry run: every run but the random-architecture sweep's beyond
+        its first `random_architectures.architectures`."""
+        index = RUNS[run].sweep_index
+        return index is None or index < self.sweep.architectures
+
+    @property
+    def runs(self) -> list[str]:
+        return [name for name in RUNS if self.trains(name)]
 
 
 @dataclass(frozen=True)
@@ -110,6 +139,7 @@ class RunConfig:
     validation_every: int = 0  # iterations between validation critic losses (0: none)
     validation_source: str | None = None  # held-out images; None = what the training subset leaves out
     hold_out: int = 0  # images of the source never trained on (the validation images when there is no source)
+    architecture: dict | None = None  # the Table 1 point of a random-architecture run (repro.nets.ArchChoice)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -199,7 +229,19 @@ def load_profile(path: str | Path) -> Profile:
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
         validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
-        toys=ToySpec(**raw.get("toys", {})))
+        toys=ToySpec(**raw.get("toys", {})), sweep=_sweep(path, raw))
+
+
+def _sweep(path: Path, raw: dict) -> SweepSpec:
+    """The profile's sweep; the score defaults to the Inception score where measured, else the first metric."""
+    given = raw.get("random_architectures", {})
+    measured = raw.get("metrics", {}).get("image", MetricsSpec.image)
+    score = given.get("score", "is" if "is" in measured else measured[0])
+    if score not in measured:
+        raise ConfigError(f"{path}: random_architectures.score = {score!r} is not measured; add it to "
+                          f"metrics.image ({', '.join(measured)}) or pick one of those")
+    thresholds = given.get("thresholds", PAPER_THRESHOLDS if score == "is" else None)
+    return SweepSpec(given.get("architectures", SWEEP_SIZE), score, thresholds and tuple(thresholds))
 
 
 def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None) -> RunConfig:
@@ -233,4 +275,5 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         acgan_scales=run.acgan_scales,
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),
-        validation_source=validation if run.validation_every else None, hold_out=hold_out)
+        validation_source=validation if run.validation_every else None, hold_out=hold_out,
+        architecture=dataclasses.asdict(run.architecture) if run.architecture else None)

@@ -3,9 +3,10 @@
 A profile (configs/*.yaml) only scales these runs: iterations, image size, widths, seeds, cadence, data source.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro.errors import ConfigError, did_you_mean
+from repro.nets.random_arch import ArchChoice, sample_architecture
 from repro.optim import OptimSpec
 
 
@@ -48,7 +49,13 @@ class Run:
     image_size: int | None = None  # the nets' only size (gan_cifar.py: 32); None = the profile's image_size
     train_subset: int | None = None  # train on this many images of the dataset (seeded); the rest can validate
     validation_every: int = 0  # log the critic loss on held-out images every this many iterations (0: never)
+    sweep_index: int | None = None  # the random-architecture sweep's architecture this run trains (Tables 1-2)
     source: str = ""
+
+    @property
+    def architecture(self) -> ArchChoice | None:
+        """The Table 1 point of a random-architecture run: the seeded sweep's entry `sweep_index`."""
+        return None if self.sweep_index is None else sample_architecture(self.sweep_index, SWEEP_SEED)
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,42 @@ _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100
                opt_g=ADAM_RESNET, opt_d=ADAM_RESNET, lr_decay=True, gen_batch_multiple=2, critic_norm="none",
                figures=("wgangp-table3",), source="spec/wgangp.md §1 Table 3, §3.4, App. F")
 
+# WGAN-GP Tables 1-2 / App. B-C (spec/wgangp.md §1 Tables 1, 2, 5, App. B, C): architectures drawn from Table 1
+# by a seeded sampler (repro.nets.random_arch), each trained with the standard GAN (DCGAN's Adam 2e-4, β 0.5/0.999)
+# and with WGAN-GP (Adam 1e-4, β 0/0.9, layer norm in the critic) for 100k iterations on 32×32 ImageNet; weight
+# decay 1e-3 on a normalised discriminator. App. C trains the first 174 again with the one-sided penalty (its
+# two-sided twin is the WGAN-GP run). Unstated in the paper, taken from the authors' 32×32 ImageNet template
+# (wgan_imagenet32_stab.py): batch 64 with the generator step on 2 × 64 samples, n_critic 5, z 128.
+SWEEP_SEED = 0
+SWEEP_SIZE = 200  # Table 2's architectures
+ONE_SIDED_SIZE = 174  # App. C's
+ADAM_SWEEP_GP = OptimSpec("adam", 1e-4, (0.0, 0.9))
+SWEEP_DECAY = 1e-3
+SWEEP_METHODS = {
+    "gan": dict(objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1, critic_norm="batch",
+                figures=("wgangp-table2",)),
+    "wgan-gp": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer",
+                    figures=("wgangp-table2", "wgangp-appC")),
+    "wgan-gp-one-sided": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer",
+                              gp_one_sided=True, figures=("wgangp-appC",)),
+}
+_sweep = dict(paper="wgangp", generator="randarch_g", critic="randarch_d", dataset="imagenet32", iters=100_000,
+              nz=128, image_size=32, gen_batch_multiple=2, source="spec/wgangp.md §1 Tables 1, 2, 5, App. B, C")
+
+
+def _sweep_run(index: int, method: str) -> Run:
+    """Architecture `index` of the sweep trained by `method`; a normalised discriminator gets the weight decay."""
+    settings = dict(SWEEP_METHODS[method])
+    if sample_architecture(index, SWEEP_SEED).bn_d:
+        settings["opt_d"] = replace(settings["opt_d"], weight_decay=SWEEP_DECAY)
+    figures = settings.pop("figures")
+    if method == "wgan-gp" and index >= ONE_SIDED_SIZE:
+        figures = ("wgangp-table2",)  # App. C compares only the first 174
+    return Run(f"randarch-{index:03d}-{method}", figures=figures, sweep_index=index,
+               about=f"WGAN-GP Table 2: random architecture {index} (Table 1, seed {SWEEP_SEED}) trained as {method}",
+               **settings, **_sweep)
+
+
 RUNS: dict[str, Run] = {
     r.name: r
     for r in [
@@ -214,6 +257,8 @@ RUNS: dict[str, Run] = {
         Run("cifar-resnet-acgan", generator="resnet32_cond_g", critic="resnet32_acgan_d", acgan_scales=(1.0, 0.1),
             about="WGAN-GP Table 3 supervised: gan_cifar_resnet.py defaults, conditional BN + AC-GAN (paper 8.42)",
             **_resnet),
+        *[_sweep_run(index, method) for index in range(SWEEP_SIZE) for method in ("gan", "wgan-gp")],
+        *[_sweep_run(index, "wgan-gp-one-sided") for index in range(ONE_SIDED_SIZE)],
     ]
 }
 

@@ -98,7 +98,7 @@ def _row(run_name: str, seed: int, run_dir: Path, results: Path) -> dict:
 
 def runs_table(profile: Profile, results: Path) -> pd.DataFrame:
     rows = [_row(name, seed, results / "runs" / name / f"seed{seed}", results)
-            for name in RUNS for seed in profile.seeds]
+            for name in profile.runs for seed in profile.seeds]
     metric_columns = sorted({k for row in rows for k in row} - set(COLUMNS))
     table = pd.DataFrame(rows, columns=COLUMNS + metric_columns)
     return table.astype({"seed": "Int64", "n_critic": "Int64", "gen_iters": "Int64"})
@@ -147,7 +147,7 @@ def estimate_points(profile: Profile, results: Path, run: str) -> tuple[list[tup
 def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
     """One row per run of the loss-vs-quality figure: ρ(smoothed estimate, quality) over snapshots and seeds."""
     rows = []
-    for name in runs_for(MEANINGFUL_LOSS):
+    for name in runs_for(MEANINGFUL_LOSS, profile):
         run = RUNS[name]
         estimate = curves.ESTIMATES[run.objective]
         points, quality = estimate_points(profile, results, name)
@@ -169,9 +169,7 @@ TABLE3 = {"cifar-resnet": ("Unsupervised", 7.86, 0.07), "cifar-resnet-acgan": ("
 
 def _table3_metric(metrics: pd.DataFrame) -> str:
     """The Inception score with the most samples (Table 3 used 50,000), else the run's quality distance."""
-    scores = [c for c in metrics.columns if c.startswith("is_") and not c.endswith("_std")]
-    return max(scores, key=lambda c: (metrics[c].notna().any(), len(c), c)) if scores else \
-        curves.quality_column(metrics)
+    return curves.score_column(metrics, "is") or curves.quality_column(metrics)
 
 
 def table3(profile: Profile, results: Path) -> pd.DataFrame:
@@ -196,7 +194,7 @@ def table3(profile: Profile, results: Path) -> pd.DataFrame:
 
 
 def _table3_header(profile: Profile) -> str:
-    return (f"{_scale(profile)}: WGAN-GP Table 3 (CIFAR-10 ResNet, gan_cifar_resnet.py). The paper reports the "
+    return (f"{scale_phrase(profile)}: WGAN-GP Table 3 (CIFAR-10 ResNet, gan_cifar_resnet.py). The paper reports the "
             f"Inception score of 50,000 samples, 10 splits, mean ± std over splits. Ours: the run's last evaluated "
             f"snapshot (`metric` names the protocol: is_<n>_10split is the Inception score of n samples; a "
             f"distance such as swd_<n> appears where the profile measures no Inception score, and is not "
@@ -204,14 +202,14 @@ def _table3_header(profile: Profile) -> str:
             f"split stds.")
 
 
-def _scale(profile: Profile) -> str:
+def scale_phrase(profile: Profile) -> str:
     scale = "the papers' scale" if profile.name == "paper" else "a reduced-scale reproduction on stand-in data"
     return f"Profile `{profile.name}` ({scale})"
 
 
 def _runs_header(profile: Profile, table: pd.DataFrame) -> str:
     finished = (table["status"] != "missing").sum()
-    return (f"{_scale(profile)}: {finished} of {len(table)} run × seed directories finished; the "
+    return (f"{scale_phrase(profile)}: {finished} of {len(table)} run × seed directories finished; the "
             f"others are marked missing. \"Final\" W and JS estimates are the mean of `w_estimate` / `js_estimate` "
             f"over the last min({FINAL_WINDOW}, n) logged generator iterations (empty where the objective does not "
             f"define the estimate; not finite where the run diverged inside that window). Generator iterations/s "
@@ -220,14 +218,14 @@ def _runs_header(profile: Profile, table: pd.DataFrame) -> str:
 
 
 def _summary_header(profile: Profile) -> str:
-    return (f"{_scale(profile)}: per run, the mean over its finished seeds of every final number and its 95% "
+    return (f"{scale_phrase(profile)}: per run, the mean over its finished seeds of every final number and its 95% "
             f"confidence half-width (Student t, empty with fewer than two seeds). `diverged` counts seeds that "
             f"ended as diverged; their non-finite numbers are left out of the means.")
 
 
 def _meaningful_header(profile: Profile) -> str:
-    return (f"{_scale(profile)}: the WGAN paper's claim (§4.2) is that the critic's estimate tracks sample quality "
-            f"while the GAN's JS estimate does not. ρ is Spearman's rank correlation between the estimate "
+    return (f"{scale_phrase(profile)}: the WGAN paper's claim (§4.2) is that the critic's estimate tracks sample "
+            f"quality while the GAN's JS estimate does not. ρ is Spearman's rank correlation between the estimate "
             f"(centred running median over {curves.SMOOTHING} generator iterations or the snapshot spacing if smaller, "
             f"no zero padding) and the quality "
             f"distance (lower is better, so tracking gives ρ > 0) over the evaluated snapshots, averaged over seeds; "

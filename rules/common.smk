@@ -47,11 +47,14 @@ def longest_first(wildcards):
     return resolve(wildcards.run, RESOLVED, int(wildcards.seed)).iters
 
 
+SPLIT_DATASETS = ("cifar10", "mnist", "imagenet32")  # `prepare` writes <dir>/train, <dir>/validation, …
+
+
 def prepared_stores(entry):
     """The stores a data entry's prepare job writes: its own, and its validation store when the same job builds
     it (an LSUN validation LMDB, or the validation split of MNIST)."""
     spec = entry["prepare"]
-    both = "validation_lmdb" in spec or (spec["dataset"] in ("cifar10", "mnist") and "validation" in entry)
+    both = "validation_lmdb" in spec or (spec["dataset"] in SPLIT_DATASETS and "validation" in entry)
     return [entry["store"]] + ([entry["validation"]] if both else [])
 
 

@@ -10,8 +10,9 @@ def _prepare_commands(entry):
                 + f" --out {entry['store']}"] + \
             ([f"{lsun} --lmdb {spec['validation_lmdb']} --out {entry['validation']}"]
              if "validation_lmdb" in spec else [])
-    if spec["dataset"] in ("cifar10", "mnist"):  # writes every split side by side
-        return [f"python -m repro prepare {spec['dataset']} --root {spec['root']} --download --size {size} "
+    if spec["dataset"] in SPLIT_DATASETS:  # writes every split side by side
+        download = " --download" if spec["dataset"] != "imagenet32" else ""  # ImageNet needs a login
+        return [f"python -m repro prepare {spec['dataset']} --root {spec['root']}{download} --size {size} "
                 f"--out {os.path.dirname(entry['store'])} --quiet"]
     return [f"python -m repro prepare {spec['dataset']} --size {size} --out {entry['store']} --quiet"]
 

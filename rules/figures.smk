@@ -3,8 +3,8 @@
 
 rule figure:
     input:
-        lambda wc: finished(runs_for(wc.name)),
-        lambda wc: evaluated(runs_for(wc.name)) if FIGURES[wc.name].metrics else [],
+        lambda wc: finished(runs_for(wc.name, RESOLVED)),
+        lambda wc: evaluated(runs_for(wc.name, RESOLVED)) if FIGURES[wc.name].metrics else [],
         lambda wc: [f"{RESULTS}/toys/{wc.name}.npz"] if wc.name in EXPERIMENTS else [],
     output:
         png=report(f"{FIGURE_DIR}/{{name}}.png", category="Figures", labels={"figure": "{name}"}),
@@ -21,19 +21,23 @@ rule figure:
         "python -m repro figure {wildcards.name} --config {params.profile} > {log} 2>&1"
 
 
-TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss"]  # repro.tables.write_tables
+TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss",  # repro.tables.write_tables
+          "wgangp-sweep", "wgangp-table2", "wgangp-appC"]  # repro.sweep.write_tables
 
 
 rule table:
     input:
-        finished(RUNS),
-        evaluated(evaluated_runs()),
+        finished(RESOLVED.runs),
+        evaluated(evaluated_runs(RESOLVED)),
     output:
         expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=TABLES, ext=["csv", "md"]),
         report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
         report(f"{RESULTS}/tables/summary.html", category="Tables", labels={"table": "summary"}),
         report(f"{RESULTS}/tables/wgangp-table3.html", category="Tables", labels={"table": "wgangp-table3"}),
         report(f"{RESULTS}/tables/meaningful-loss.html", category="Tables", labels={"table": "meaningful-loss"}),
+        report(f"{RESULTS}/tables/wgangp-sweep.html", category="Tables", labels={"table": "wgangp-sweep"}),
+        report(f"{RESULTS}/tables/wgangp-table2.html", category="Tables", labels={"table": "wgangp-table2"}),
+        report(f"{RESULTS}/tables/wgangp-appC.html", category="Tables", labels={"table": "wgangp-appC"}),
     log:
         f"{RESULTS}/logs/table/tables.log",
     params:

@@ -6,6 +6,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """Subnormal floats flushed in every thread, as `python -m repro` runs (repro.engine.flush_denormals)."""
+    from repro.engine import flush_denormals
+
+    flush_denormals()
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 
 

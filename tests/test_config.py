@@ -27,7 +27,7 @@ def test_paper_profile_trains_the_paper_iterations():
 
 def test_every_run_builds(tiny_profile):
     p = tiny_profile
-    for name in RUNS:
+    for name in p.runs:
         engine = Engine(resolve(name, p, 0), torch.device("cpu"))
         assert engine.sample().shape[0] == 64
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from repro.config import load_profile
 from repro.plots import FIGURES, evaluated_runs
 from tests.conftest import ROOT, repro_cli
 
@@ -38,6 +39,9 @@ def test_paper_dag_trains_every_registered_run_for_every_seed(tmp_path):
     assert "cifar-resnet" in evaluated and "lsun-dcgan-gan" not in evaluated
     assert counts["figure"] == len(FIGURES)
     assert counts["prepare_lsun_bedroom"] == 1 and counts["prepare_mnist"] == 1  # LSUN train + val, MNIST splits
+    assert counts["prepare_imagenet32"] == 1
+    assert {f"randarch-{i:03d}-{m}" for i in (0, 199) for m in ("gan", "wgan-gp")} <= set(runs)  # Tables 1-2
+    assert "randarch-173-wgan-gp-one-sided" in runs and "randarch-174-wgan-gp-one-sided" not in runs  # App. C
     written = (tmp_path / "results/paper/profile.yaml").read_text()
     assert "iters:" not in written  # the embedded default is replaced, not merged: paper runs keep 600k
 
@@ -52,6 +56,8 @@ def test_a_mistyped_config_key_fails_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "unknown key 'trian' = 3 (did you mean 'train'?)" in result.stdout + result.stderr
     assert "Job stats" not in result.stdout
+
+
 @pytest.mark.slow
 def test_the_whole_dag_end_to_end(tmp_path):
     profile = ROOT / "tests/profiles/pipeline.yaml"
@@ -61,14 +67,16 @@ def test_the_whole_dag_end_to_end(tmp_path):
     for name in FIGURES:
         for ext in ("png", "pdf", "md"):
             assert (tmp_path / "figures/tiny" / f"{name}.{ext}").stat().st_size > 0
-    for table in ("runs", "summary", "meaningful-loss", "wgangp-table3"):
+    for table in ("runs", "summary", "meaningful-loss", "wgangp-table3", "wgangp-sweep", "wgangp-table2",
+                  "wgangp-appC"):
         for ext in ("csv", "md", "html"):
             assert (tmp_path / "results/tiny/tables" / f"{table}.{ext}").stat().st_size > 0
     evaluated = list((tmp_path / "results/tiny/metrics").glob("*/seed0.csv"))
-    assert len(evaluated) == len(evaluated_runs())  # the runs a metrics figure reads, no more
+    trained = load_profile(profile)
+    assert len(evaluated) == len(evaluated_runs(trained))  # the runs a metrics figure reads, no more
     assert (tmp_path / "results/tiny/data/mnist-16/manifest.json").exists()  # prepare ran first
     assert (tmp_path / "results/tiny/report.html").stat().st_size > 10_000
     logs = list((tmp_path / "results/tiny/logs/train").rglob("*.log"))
-    assert len(logs) == len(json.loads(repro_cli("runs", "--json", check=True).stdout))
+    assert len(logs) == len(trained.runs)  # every registry run but the sweep's architectures beyond the first 2
     rerun = snakemake("--cores", 2, "all", "--configfile", profile, "-n", cwd=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # everything up to date

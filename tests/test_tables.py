@@ -46,11 +46,11 @@ def _log_column(results, run, column):
 
 
 def test_four_tables_of_three_files_and_one_row_per_run_and_seed(tables):
-    _, _, paths, table = tables
+    profile, _, paths, table = tables
     assert [p.name for p in paths] == [f"{t}.{ext}" for t in ("runs", "summary", "meaningful-loss", "wgangp-table3")
                                        for ext in ("csv", "md", "html")]
     assert all(p.stat().st_size for p in paths)
-    assert sorted(table.index) == sorted((run, seed) for run in RUNS for seed in (0, 1))
+    assert sorted(table.index) == sorted((run, seed) for run in profile.runs for seed in (0, 1))
 
 
 def test_statuses_completed_diverged_and_missing(tables):
@@ -104,10 +104,13 @@ def test_markdown_and_html_carry_the_header_and_every_row(tables):
 
 
 def test_table_command_writes_the_files(tables, tmp_path, capsys):
-    _, results, _, _ = tables
+    profile, results, _, _ = tables
     assert main(["table", "--config", str(TINY), "--results", str(results), "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.split()[:3] == [str(tmp_path / f"runs.{ext}") for ext in ("csv", "md", "html")]
-    assert len(pd.read_csv(tmp_path / "runs.csv")) == len(RUNS)  # the tiny profile's one seed
+    printed = capsys.readouterr().out.split()
+    assert printed[:3] == [str(tmp_path / f"runs.{ext}") for ext in ("csv", "md", "html")]
+    sweep_tables = {f"{t}.csv" for t in ("wgangp-sweep", "wgangp-table2", "wgangp-appC")}
+    assert {p.rsplit("/", 1)[1] for p in printed} >= sweep_tables
+    assert len(pd.read_csv(tmp_path / "runs.csv")) == len(profile.runs) < len(RUNS)  # two of the 200 architectures
 
 
 def test_runs_table_carries_the_last_snapshots_metrics(tables):
@@ -128,9 +131,9 @@ def test_mean_and_student_t_interval_over_seeds():
 
 
 def test_summary_has_one_row_per_run_with_mean_and_interval(tables):
-    _, _, paths, table = tables
+    profile, _, paths, table = tables
     summary = pd.read_csv(paths[3]).set_index("run")
-    assert list(summary.index) == list(RUNS)
+    assert list(summary.index) == profile.runs
     row = summary.loc["toy-8gaussians-wgan"]
     assert row["seeds"] == 1 and row["diverged"] == 0
     assert row["w1_64_mean"] == pytest.approx(float(table.loc[("toy-8gaussians-wgan", 0), "w1_64"]))

@@ -1,5 +1,6 @@
-"""CIFAR-10 and MNIST through torchvision's dataset classes, and the MNIST test digits bundled in the repo,
-each turned into image stores (one per split) with the split written in the manifest."""
+"""CIFAR-10 and MNIST through torchvision's dataset classes, 32×32 ImageNet from its npz batches, and the MNIST
+test digits bundled in the repo, each turned into image stores (one per split) with the split written in the
+manifest."""
 
 import functools
 import gzip
@@ -18,6 +19,8 @@ CIFAR10_FILES = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)] + [
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_FILES = [f"MNIST/raw/{n}" for n in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+IMAGENET32_URL = "https://image-net.org/download-images.php (Downsampled ImageNet 32x32, npz; login required)"
+IMAGENET32_FILES = {"train": [f"train_data_batch_{i}.npz" for i in range(1, 11)], "validation": ["val_data.npz"]}
 MNIST_TRAIN = 50_000  # WGAN-GP's mnist.pkl.gz: first 50k training digits train, last 10k validation (spec §5.2)
 
 
@@ -123,6 +126,38 @@ def prepare_mnist(args) -> None:
     }, "mnist", args.size, f"torchvision MNIST at {root.resolve()}")
 
 
+def _imagenet32_batches(root: Path, files: list[str], size: int):
+    """Each npz batch's images as uint8 N×3×size×size: rows of 3072 bytes, the R, G and B planes of a 32×32 image
+    (Chrabaszcz et al. 2017's layout), decoded one batch at a time."""
+    for name in files:
+        with np.load(root / name) as batch:
+            data = batch["data"]
+            if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+                raise DataError(f"{root / name}: 'data' is {data.dtype} {data.shape}, expected uint8 N×3072 (the "
+                                f"32×32 npz release; the 64×64 one is not supported)")
+            images = data.reshape(-1, 3, 32, 32)
+        yield images if size == 32 else resize_all(images.transpose(0, 2, 3, 1), size)
+
+
+def prepare_imagenet32(args) -> None:
+    """The downsampled-ImageNet 32×32 release (train_data_batch_1..10.npz, val_data.npz) as train and validation
+    stores, streamed a batch file at a time (peak memory: one file, ~130k images, ~400 MB)."""
+    from repro.data.store import write_store
+
+    root = Path(args.root)
+    _require(root, [f for files in IMAGENET32_FILES.values() for f in files], IMAGENET32_URL, "32×32 ImageNet")
+    for split, files in IMAGENET32_FILES.items():
+        labels = np.concatenate([np.load(root / name)["labels"] for name in files]).astype(np.int64) - 1  # 1-based
+        manifest = write_store(Path(args.out) / split, _imagenet32_batches(root, files, args.size), len(labels),
+                               (3, args.size, args.size), {
+            "dataset": "imagenet32", "split": split, "source": f"downsampled ImageNet 32x32 npz at {root.resolve()}",
+            "size": args.size, "transform": "none" if args.size == 32 else "Resize(size) + CenterCrop(size) (PIL)",
+            "versions": {"repro": repro.__version__, "numpy": np.__version__},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
+        print(f"{Path(args.out) / split}: {manifest['count']} imagenet32 {split} images, "
+              f"sha256 {manifest['sha256'][:12]}…")
+
+
 def prepare_mnist_bundled(args) -> None:
     from repro.data.store import write_store
 
@@ -136,4 +171,5 @@ def prepare_mnist_bundled(args) -> None:
     print(f"{args.out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
 
 
-PREPARERS = {"cifar10": prepare_cifar10, "mnist": prepare_mnist, "mnist-bundled": prepare_mnist_bundled}
+PREPARERS = {"cifar10": prepare_cifar10, "mnist": prepare_mnist, "mnist-bundled": prepare_mnist_bundled,
+             "imagenet32": prepare_imagenet32}

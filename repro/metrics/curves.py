@@ -31,6 +31,12 @@ def quality_column(metrics: pd.DataFrame) -> str:
     raise ValueError(f"no distance metric among {list(metrics.columns)}; evaluate with swd, fid or kid")
 
 
+def score_column(metrics: pd.DataFrame, score: str) -> str | None:
+    """The column of metric `score` (is, swd, fid, kid) with the most samples that has a value, or None."""
+    columns = [c for c in metrics.columns if c.startswith(f"{score}_") and not c.endswith(("px", "_std"))]
+    return max(columns, key=lambda c: (metrics[c].notna().any(), len(c), c)) if columns else None
+
+
 def smoothing_window(gen_iters) -> int:
     """SMOOTHING rows, but never wider than the spacing of the snapshots (odd): each point then summarises its
     own stretch of training, and short runs are not flattened into one median."""

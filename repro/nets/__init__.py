@@ -1,6 +1,6 @@
 """Every architecture by name. A net is built from a name plus sizes; the profile picks the width per family."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
@@ -10,7 +10,7 @@ from repro.nets.cifar import CIFARCritic, CIFARGenerator
 from repro.nets.dcgan import DCGANCritic, DCGANGenerator
 from repro.nets.mlp import MLPCritic, MLPGenerator
 from repro.nets.mnist import MNISTCritic, MNISTGenerator
-from repro.nets.random_arch import DCGAN_BASELINE, RandomArchCritic, RandomArchGenerator
+from repro.nets.random_arch import DCGAN_BASELINE, ArchChoice, RandomArchCritic, RandomArchGenerator
 from repro.nets.resnet32 import ResNetCritic, ResNetGenerator
 from repro.nets.toy import ToyMLP
 from repro.nets.zoo64 import (
@@ -49,6 +49,12 @@ class Sizes:
     width: int = 64
     n_extra_layers: int = 0
     critic_norm: str = "batch"
+    architecture: ArchChoice | None = None  # a Table 1 point for the random-architecture nets (None: DCGAN)
+
+    @property
+    def random_arch(self) -> tuple[ArchChoice, float]:
+        """The Table 1 point and the filter scale (profile width / the paper's 64) of a random-architecture net."""
+        return self.architecture or DCGAN_BASELINE, self.width / PAPER_WIDTH["randarch"]
 
 
 @dataclass(frozen=True)
@@ -138,13 +144,14 @@ ARCHITECTURES = {
              "gan_mnist.py G, wgan (clipping) mode: BN after the Linear and the first two deconvs"),
         Arch("mnist_d", "critic", "mnist", lambda s: MNISTCritic(s.nc, s.isize, s.width, s.critic_norm),
              "gan_mnist.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN in wgan mode only"),
-        # WGAN-GP Tables 1-2 (spec/wgangp.md §1 Table 1, App. B): the DCGAN starting point of the sampled nets
+        # WGAN-GP Tables 1-2 (spec/wgangp.md §1 Table 1, App. B): a run's sampled Table 1 point (Sizes.architecture),
+        # else the DCGAN starting point
         Arch("randarch_g", "generator", "randarch",
-             lambda s: RandomArchGenerator(s.nz, s.nc, s.isize, replace(DCGAN_BASELINE, filters_g=s.width)),
-             "Table 1 starting point G: Linear + 3 5x5 deconvs, BN, ReLU, tanh (32x32 ImageNet template)"),
+             lambda s: RandomArchGenerator(s.nz, s.nc, s.isize, *s.random_arch),
+             "Table 1 G (32x32 ImageNet template); unsampled: Linear + 3 5x5 deconvs, BN, ReLU, tanh"),
         Arch("randarch_d", "critic", "randarch",
-             lambda s: RandomArchCritic(s.nc, s.isize, replace(DCGAN_BASELINE, filters_d=s.width), s.critic_norm),
-             "Table 1 starting point critic: 3 5x5 stride-2 convs, LeakyReLU 0.2, BN (GAN) or LN (WGAN-GP)"),
+             lambda s: RandomArchCritic(s.nc, s.isize, s.random_arch[0], s.critic_norm, s.random_arch[1]),
+             "Table 1 critic; unsampled: 3 5x5 stride-2 convs, LeakyReLU 0.2, BN (GAN) or LN (WGAN-GP)"),
     ]
 }
 

@@ -79,6 +79,11 @@ def sample_architectures(n: int, seed: int) -> list[ArchChoice]:
     return [sample_architecture(index, seed) for index in range(n)]
 
 
+def scaled(filters: int, scale: float) -> int:
+    """A base filter count at a profile's width (scale = profile width / the paper's 64), at least one."""
+    return max(1, round(filters * scale))
+
+
 def _check(isize: int) -> None:
     if isize != IMAGE_SIZE:
         raise ConfigError(f"image size {isize}: the random-architecture nets are built for {IMAGE_SIZE}×{IMAGE_SIZE} "
@@ -98,13 +103,14 @@ def _extra_depth(channels: int, depth: int, norm: str, nonlinearity: str) -> lis
 
 class RandomArchGenerator(nn.Module):
     """z → Linear nz→4·4·4F → [BN] → act → Deconv 4F→2F → [BN] → act → (depth − 4)× (Conv3×3 2F→2F → [BN] → act) →
-    Deconv 2F→F → [BN] → act → Deconv F→C → tanh; 5×5 deconvs, F = filters_g, act = nonlinearity_g. The BN after the
-    Linear is per channel of the 4F×4×4 map, as in the template (gan_cifar.py normalises per unit instead)."""
+    Deconv 2F→F → [BN] → act → Deconv F→C → tanh; 5×5 deconvs, F = filters_g (× `scale` below the paper's width),
+    act = nonlinearity_g. The BN after the Linear is per channel of the 4F×4×4 map, as in the template (gan_cifar.py
+    normalises per unit instead)."""
 
-    def __init__(self, nz: int, nc: int, isize: int, choice: ArchChoice):
+    def __init__(self, nz: int, nc: int, isize: int, choice: ArchChoice, scale: float = 1.0):
         super().__init__()
         _check(isize)
-        f, norm, act = choice.filters_g, "batch" if choice.bn_g else "none", choice.nonlinearity_g
+        f, norm, act = scaled(choice.filters_g, scale), "batch" if choice.bn_g else "none", choice.nonlinearity_g
         self.filters = f
         self.input = tflib.linear(nz, 4 * 4 * 4 * f)
         self.main = nn.Sequential(
@@ -120,16 +126,16 @@ class RandomArchGenerator(nn.Module):
 
 class RandomArchCritic(nn.Module):
     """Conv C→F → act → Conv F→2F → [norm] → act → (depth − 4)× (Conv3×3 2F→2F → [norm] → act) → Conv 2F→4F →
-    [norm] → act → Linear 4·4·4F → 1; 5×5 stride-2 convs, F = filters_d, act = nonlinearity_d.
+    [norm] → act → Linear 4·4·4F → 1; 5×5 stride-2 convs, F = filters_d (× `scale`), act = nonlinearity_d.
 
     `norm` is what bn_d switches on and comes from the objective: "batch" for the GAN, "layer" for WGAN-GP; with
     bn_d False the critic has no normalisation whatever `norm` says."""
 
-    def __init__(self, nc: int, isize: int, choice: ArchChoice, norm: str = "batch"):
+    def __init__(self, nc: int, isize: int, choice: ArchChoice, norm: str = "batch", scale: float = 1.0):
         super().__init__()
         _check(isize)
         choose("critic_norm", norm, NORMS)
-        f, norm, act = choice.filters_d, norm if choice.bn_d else "none", choice.nonlinearity_d
+        f, norm, act = scaled(choice.filters_d, scale), norm if choice.bn_d else "none", choice.nonlinearity_d
         self.main = nn.Sequential(
             tflib.Conv2d(nc, f, 5, 2), NONLINEARITIES[act](),
             tflib.Conv2d(f, 2 * f, 5, 2), *_after(2 * f, norm, act),

@@ -47,6 +47,8 @@ FIGURES = {
     "wgangp-fig5a": Figure("curves:wgangp_fig5a"),
     "wgangp-fig5b": Figure("curves:wgangp_fig5b"),
     "wgangp-table3": Figure("quality:wgangp_table3", metrics=True),
+    "wgangp-table2": Figure("quality:wgangp_table2", metrics=True),
+    "wgangp-appC": Figure("quality:wgangp_app_c", metrics=True),
     "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),
 }
 
@@ -55,20 +57,23 @@ def _named_by_a_metrics_figure(run) -> bool:
     return any(FIGURES[f].metrics for f in run.figures if f in FIGURES)
 
 
-def runs_for(figure: str) -> list[str]:
-    """The registry runs that feed a figure, in registry order. A figure that selects by objective takes the WGAN
-    paper's runs of those objectives and the others that a figure evaluates anyway: it adds no evaluation job of
-    its own (WGAN-GP Fig 2's 28 runs, say, are sample grids only)."""
+def runs_for(figure: str, profile: Profile | None = None) -> list[str]:
+    """The registry runs that feed a figure, in registry order; with a profile, only those it trains (a part of
+    the random-architecture sweep). A figure that selects by objective takes the WGAN paper's runs of those
+    objectives and the others that a figure evaluates anyway, except the sweep's: it adds no evaluation job of its
+    own (WGAN-GP Fig 2's 28 runs, say, are sample grids only)."""
     objectives = FIGURES[figure].objectives
     if objectives:
-        return [name for name, run in RUNS.items()
-                if run.objective in objectives and (run.paper == "wgan" or _named_by_a_metrics_figure(run))]
-    return [name for name, run in RUNS.items() if figure in run.figures]
+        names = [name for name, run in RUNS.items() if run.objective in objectives and run.sweep_index is None
+                 and (run.paper == "wgan" or _named_by_a_metrics_figure(run))]
+    else:
+        names = [name for name, run in RUNS.items() if figure in run.figures]
+    return [name for name in names if profile is None or profile.trains(name)]
 
 
-def evaluated_runs() -> list[str]:
+def evaluated_runs(profile: Profile | None = None) -> list[str]:
     """The runs whose generator snapshots `python -m repro evaluate` measures: those some figure reads metrics of."""
-    wanted = {run for name, figure in FIGURES.items() if figure.metrics for run in runs_for(name)}
+    wanted = {run for name, figure in FIGURES.items() if figure.metrics for run in runs_for(name, profile)}
     return [name for name in RUNS if name in wanted]
 
 

@@ -18,8 +18,19 @@ from matplotlib.patches import ConnectionPatch
 from repro.errors import DataError
 from repro.metrics import curves as metric_curves
 from repro.plots import FigureJob
-from repro.plots.style import (ITER_LABEL, MEDFILT_KERNEL, fmt, grid_images, medfilt, medfilt_kernel,
-                               nearest_sample, read_log, read_meta, show_image, styled)
+from repro.plots.style import (
+    ITER_LABEL,
+    MEDFILT_KERNEL,
+    fmt,
+    grid_images,
+    medfilt,
+    medfilt_kernel,
+    nearest_sample,
+    read_log,
+    read_meta,
+    show_image,
+    styled,
+)
 from repro.registry import RUNS
 
 LOG2 = math.log(2)

@@ -1,6 +1,7 @@
 """Figures drawn from the evaluated snapshots (`python -m repro evaluate`): WGAN-GP Figure 3 (sample quality
-over generator iterations and over wall-clock time), WGAN-GP Table 3 with its samples, and the loss-vs-quality
-scatter that puts a number on the WGAN paper's "meaningful loss" claim (§4.2, Figs 3-4).
+over generator iterations and over wall-clock time), WGAN-GP Table 3 with its samples, Table 2 and App. C of the
+random-architecture study, and the loss-vs-quality scatter that puts a number on the WGAN paper's "meaningful loss"
+claim (§4.2, Figs 3-4).
 """
 
 import math
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from repro import tables
+from repro import sweep, tables
 from repro.errors import DataError
 from repro.metrics import curves
 from repro.plots import FigureJob, runs_for
@@ -37,7 +38,7 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
     """WGAN-GP Fig 3: the quality metric of the four CIFAR-10 runs against generator iterations and wall clock."""
     fig, (by_iter, by_time) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     shows, label = [], None
-    for color, run in enumerate(runs_for(job.name)):
+    for color, run in enumerate(runs_for(job.name, job.profile)):
         job.seed_dirs(run)
         seeds = [tables.read_metrics(job.results, run, s) for s in job.profile.seeds]
         missing = [s for s, m in zip(job.profile.seeds, seeds) if m is None]
@@ -77,7 +78,7 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
 @styled
 def meaningful_loss(job: FigureJob) -> list[Path]:
     """One panel per run: its smoothed estimate against sample quality at every evaluated snapshot."""
-    runs = runs_for(job.name)
+    runs = runs_for(job.name, job.profile)
     for run in runs:
         job.seed_dirs(run)  # every run finished, or an error naming the missing one
     table = tables.meaningful_loss_table(job.profile, job.results).set_index("run")
@@ -120,7 +121,7 @@ def meaningful_loss(job: FigureJob) -> list[Path]:
 @styled
 def wgangp_table3(job: FigureJob) -> list[Path]:
     """WGAN-GP Table 3 beside its samples (Appendix G, Fig 6): the unsupervised and the AC-GAN ResNet."""
-    runs = runs_for(job.name)
+    runs = runs_for(job.name, job.profile)
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.4), layout="constrained", squeeze=False)
     table = tables.table3(job.profile, job.results).set_index("run")
     rows = []
@@ -151,5 +152,99 @@ def wgangp_table3(job: FigureJob) -> list[Path]:
         scale_note(job),
         "| model | run | paper IS | our metric | ours | at generator iteration |\n|---|---|---|---|---|---|\n"
         + "\n".join(rows),
+    ])
+    return job.save(fig, text)
+
+
+def _sweep_axis(job: FigureJob) -> str:
+    return f"{job.profile.sweep.score} ({'higher' if job.profile.sweep.higher_is_better else 'lower'} is better)"
+
+
+def _versus(ax, table: pd.DataFrame, x: str, y: str, label: str) -> None:
+    """One point per architecture, x method's score against y method's, and the diagonal."""
+    both = table.dropna(subset=[x, y])
+    ax.scatter(both[x], both[y], s=18, color="C0")
+    for _, row in both.iterrows():
+        ax.annotate(str(int(row["architecture"])), (row[x], row[y]), fontsize=6, xytext=(2, 2),
+                    textcoords="offset points")
+    finite = pd.concat([both[x], both[y]])
+    finite = finite[np.isfinite(finite)]
+    if len(finite):
+        low, high = finite.min(), finite.max()
+        ax.plot([low, high], [low, high], color="0.6", linestyle="--", linewidth=1)
+    ax.set_xlabel(f"{x}: {label}")
+    ax.set_ylabel(y)
+
+
+@styled
+def wgangp_table2(job: FigureJob) -> list[Path]:
+    """WGAN-GP Table 2 / 5 as curves: the share of architectures per outcome against the success threshold, ours
+    beside the paper's, and each architecture's GAN score against its WGAN-GP score."""
+    for run in runs_for(job.name, job.profile):
+        job.seed_dirs(run)
+    table = sweep.scores(job.profile, job.results)
+    counts = sweep.table2(job.profile, table)
+    fig, (shares, points) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    paper = job.profile.sweep.score == "is"
+    for color, outcome in enumerate(sweep.OUTCOMES):
+        ours = counts[outcome] / counts["architectures"].clip(lower=1)
+        shares.plot(counts["threshold"], ours, color=f"C{color}", marker=".", label=f"{outcome} (ours)")
+        if paper:
+            shares.plot(list(sweep.TABLE5), [v[color] / 200 for v in sweep.TABLE5.values()], color=f"C{color}",
+                        linestyle="--", linewidth=1, label=f"{outcome} (paper)")
+    shares.set_xlabel(f"threshold on {_sweep_axis(job)}")
+    shares.set_ylabel("share of architectures")
+    shares.set_title("Table 2: outcomes per success threshold")
+    shares.legend(fontsize=7, loc="best")
+    _versus(points, table, "gan", "wgan-gp", _sweep_axis(job))
+    points.set_title("final score per architecture")
+    judged = int(counts["architectures"].max()) if len(counts) else 0
+    only_gp, only_gan = int(counts["only_wgan_gp"].sum()), int(counts["only_gan"].sum())
+    verdict = ("holds here: WGAN-GP alone succeeded more often than the GAN alone" if only_gp > only_gan else
+               "does not hold here: WGAN-GP alone did not succeed more often than the GAN alone")
+    rows = [f"| {t:.4g} | {a} | {b} | {c} | {d} |" + (
+        f" {p} |" if paper else "") for t, a, b, c, d, p in zip(
+        counts["threshold"], counts["only_gan"], counts["only_wgan_gp"], counts["both"], counts["neither"],
+        ["/".join(str(v) for v in sweep.TABLE5.get(t, ())) or "—" for t in counts["threshold"]])]
+    text = "\n\n".join([
+        "**WGAN-GP Table 2 (full: Table 5): random architectures trained with the GAN and with WGAN-GP.** Paper "
+        "claim: over 200 architectures drawn from Table 1, WGAN-GP trains many more of them to a given Inception "
+        "score than the standard GAN (at 5.0: 147 only WGAN-GP, 0 only GAN, 42 both, 11 neither).",
+        f"Ours: the first {job.profile.sweep.architectures} architectures of the seeded sweep "
+        f"(`results/{job.profile.name}/tables/wgangp-sweep.csv` lists their Table 1 settings); {judged} have both "
+        f"runs scored. Score: the last evaluated snapshot's {_sweep_axis(job)}; success = "
+        f"{'score > threshold' if job.profile.sweep.higher_is_better else 'score ≤ threshold'}. Left: solid lines "
+        "ours" + (", dashed the paper's Table 5 (shares of 200)." if paper else
+                  "; the paper's counts are Inception scores and are not drawn beside a distance.")
+        + " Right: each architecture's GAN score against its WGAN-GP score (labels: sweep index; dashed: equal).",
+        scale_note(job),
+        f"Over all thresholds, {only_gp} architecture × threshold cells succeeded with WGAN-GP only and {only_gan} "
+        f"with the GAN only: the claim {verdict}.",
+        "| threshold | only GAN | only WGAN-GP | both | neither |" + (" paper (same order) |" if paper else "")
+        + "\n|---|---|---|---|---|" + ("---|" if paper else "") + "\n" + "\n".join(rows),
+    ])
+    return job.save(fig, text)
+
+
+@styled
+def wgangp_app_c(job: FigureJob) -> list[Path]:
+    """WGAN-GP App. C: each architecture's score with the two-sided penalty against the one-sided one."""
+    for run in runs_for(job.name, job.profile):
+        job.seed_dirs(run)
+    table = sweep.scores(job.profile, job.results)
+    result = sweep.app_c(job.profile, table).iloc[0]
+    fig, ax = plt.subplots(figsize=(4.6, 4.2), layout="constrained")
+    _versus(ax, table, "wgan-gp", "wgan-gp-one-sided", _sweep_axis(job))
+    ax.set_title("App. C: two-sided vs one-sided penalty")
+    p = "undefined" if pd.isna(result["sign_test_p"]) else fmt(result["sign_test_p"])
+    text = "\n\n".join([
+        "**WGAN-GP Appendix C: one-sided vs two-sided gradient penalty.** Paper claim: over 174 random "
+        "architectures the two-sided penalty scored higher in 100 and the one-sided λ·E[max(0, ‖∇D(x̂)‖ − 1)²] in "
+        "77 (as printed; 177 ≠ 174), not a significant difference at p < 0.05.",
+        f"Ours: {int(result['architectures'])} architectures with both penalties scored ({_sweep_axis(job)}, "
+        f"last snapshot); two-sided better in {int(result['two_sided_better'])}, one-sided in "
+        f"{int(result['one_sided_better'])}, ties {int(result['ties'])}; sign test p = {p}. Each point: one "
+        "architecture (label: sweep index); dashed: equal scores.",
+        scale_note(job),
     ])
     return job.save(fig, text)
