@@ -7,7 +7,7 @@ import numpy as np
 
 from repro.data.store import load_store
 from repro.data.vision import BUNDLED, read_idx_images
-from tests.conftest import repro_cli
+from tests.conftest import ROOT, repro_cli
 
 
 def test_offline_cifar10_without_files_names_them_and_the_url(tmp_path):
@@ -51,3 +51,35 @@ def test_bundled_mnist_store(tmp_path):
     images = load_store(tmp_path)
     assert images.shape == (10_000, 1, 32, 32)
     assert json.loads((tmp_path / "manifest.json").read_text())["split"] == "test"
+
+
+def _imagenet32_batch(path, images, labels):
+    """The downsampled-ImageNet npz layout: rows of 3072 bytes (R plane, G plane, B plane), 1-based labels."""
+    np.savez(path, data=images.transpose(0, 3, 1, 2).reshape(len(images), -1), labels=list(labels + 1),
+             mean=np.zeros(3072))
+
+
+def test_imagenet32_batches_into_train_and_validation_stores(tmp_path):
+    from PIL import Image
+
+    photos = np.stack([np.asarray(Image.open(p).convert("RGB").resize((32, 32)))
+                       for p in sorted((ROOT / "tests/data/lsun_bedroom_sample").glob("*.png"))])  # real images
+    root = tmp_path / "imagenet32"
+    root.mkdir()
+    missing = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
+    assert missing.returncode == 2 and "train_data_batch_1.npz" in missing.stderr and "image-net.org" in missing.stderr
+    for k in range(1, 11):  # batch k holds photos rolled by k, labelled k - 1
+        _imagenet32_batch(root / f"train_data_batch_{k}.npz", np.roll(photos, k, axis=0), np.full(len(photos), k - 1))
+    _imagenet32_batch(root / "val_data.npz", photos[:2], np.array([999, 0]))
+    result = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
+    assert result.returncode == 0, result.stderr
+    train, validation = load_store(tmp_path / "store/train"), load_store(tmp_path / "store/validation")
+    assert train.shape == (10 * len(photos), 3, 32, 32) and validation.shape == (2, 3, 32, 32)
+    assert np.array_equal(train[len(photos)].transpose(1, 2, 0), np.roll(photos, 2, axis=0)[0])  # batch 2, first
+    assert np.array_equal(np.load(tmp_path / "store/validation/labels.npy"), [999, 0])  # stored 0-based
+    assert np.load(tmp_path / "store/train/labels.npy")[-1] == 9
+    manifest = json.loads((tmp_path / "store/train/manifest.json").read_text())
+    assert (manifest["dataset"], manifest["split"], manifest["transform"]) == ("imagenet32", "train", "none")
+    np.savez(root / "val_data.npz", data=np.zeros((2, 64 * 64 * 3), np.uint8), labels=[1, 2])
+    wrong = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "other")
+    assert wrong.returncode == 2 and "val_data.npz" in wrong.stderr and "64×64 one is not supported" in wrong.stderr
