@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import RunConfig
-from repro.data.sampler import open_sampler, validation_images
+from repro.data.sampler import open_sampler, signed, validation_images
 from repro.errors import ConfigError
 from repro.nets import ArchChoice, Sizes, build, count_parameters
 from repro.objectives import make_objective
@@ -115,7 +115,11 @@ class Engine:
     def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The next real batch (and its classes on a conditional run), in the generator's value range."""
         real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
-        return (real.add_(1.0).mul_(0.5) if self.unit_range else real), labels
+        return self._generator_range(real), labels
+
+    def _generator_range(self, real: torch.Tensor) -> torch.Tensor:
+        """[−1, 1] images mapped in place to [0, 1] for a sigmoid generator's critic."""
+        return real.add_(1.0).mul_(0.5) if self.unit_range else real
 
     def _class_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """AC-GAN: cross-entropy of the critic's class head (gan_cifar_resnet.py ACGAN)."""
@@ -190,8 +194,7 @@ class Engine:
                                                              .generate_state(1)[0]))
         total = torch.zeros((), device=self.device)
         for chunk in self.validation.split(self.cfg.batch_size):
-            real = chunk.to(torch.float32) / 255.0
-            real = real if self.unit_range else real * 2.0 - 1.0
+            real = self._generator_range(signed(chunk))
             fake = self.G(torch.randn(len(chunk), self.cfg.nz, generator=noise, device=self.device))
             total += self.D(real).sum() - self.D(fake).sum()
         return float(total) / len(self.validation)

@@ -26,13 +26,15 @@ def open_sampler(source: str, image_size: int, batch_size: int, seed: int, devic
     images = load_images(source, image_size)
     labels = load_labels(source) if labeled else None
     if subset or hold_out:
-        keep = split(len(images), subset or len(images) - hold_out, source)[0]
+        keep = split(len(images), source, subset, hold_out)[0]
         images, labels = images[keep], None if labels is None else labels[keep]
     return ImageSampler(images, batch_size, seed, device, replacement, labels=labels)
 
 
-def split(count: int, subset: int, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random `subset` of `count` image indices (sorted) and the rest, held out."""
+def split(count: int, source: str, subset: int | None = None, hold_out: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random training subset of `count` image indices (sorted) - `subset` of them, else all but
+    `hold_out` - and the rest, held out."""
+    subset = subset or count - hold_out
     if not 0 < subset < count:
         raise DataError(f"{source}: a training subset of {subset} images needs a source with more than that; it "
                         f"holds {count}")
@@ -49,7 +51,14 @@ def validation_images(cfg) -> np.ndarray:
         raise DataError(f"run {cfg.run} measures a validation critic loss but {cfg.data_source} has no validation "
                         f"images: give the profile's data.{cfg.dataset} a `validation` source or a `hold_out` count")
     images = load_images(cfg.data_source, cfg.image_size)
-    return np.asarray(images[split(len(images), cfg.train_subset or len(images) - cfg.hold_out, cfg.data_source)[1]])
+    return np.asarray(images[split(len(images), cfg.data_source, cfg.train_subset, cfg.hold_out)[1]])
+
+
+def signed(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images as float32 in [−1, 1], the range every net is trained on."""
+    # contiguous_format: a 1-channel batch is also "channels-last", and .float() would keep that layout, which
+    # PyTorch propagates through the convolutions (its CPU backward of the 101-layer ResNet critic then crashed)
+    return images.to(torch.float32, memory_format=torch.contiguous_format).div_(127.5).sub_(1.0)
 
 
 def load_images(source: str, image_size: int) -> np.ndarray:
@@ -154,10 +163,7 @@ class ImageSampler:
             batch = batch.to(self.device)
             self.consumed = self._plan_state()
         labels = None if self.labels is None else self.labels[index.cpu()].to(self.device)
-        # contiguous_format: a 1-channel batch is also "channels-last", and .float() would keep that layout, which
-        # PyTorch propagates through the convolutions (its CPU backward of the 101-layer ResNet critic then crashed)
-        batch = batch.to(torch.float32, memory_format=torch.contiguous_format)
-        return batch.div_(127.5).sub_(1.0), labels
+        return signed(batch), labels
 
     def state_dict(self) -> dict:
         return dict(self.consumed)
