@@ -27,6 +27,8 @@ for _name, _entry in config["data"].items():
                 [f"{store}/manifest.json" for store in prepared_stores(_entry)],
             log:
                 f"{RESULTS}/logs/prepare/{_name}.log",
+            benchmark:
+                f"{RESULTS}/benchmarks/prepare/{_name}.tsv"
             params:
                 command=" && ".join(_prepare_commands(_entry)),
             threads: _entry["prepare"].get("workers", 1)

@@ -12,6 +12,8 @@ rule figure:
         caption=f"{FIGURE_DIR}/{{name}}.md",
     log:
         f"{RESULTS}/logs/figure/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure/{{name}}.tsv"
     params:
         profile=PROFILE_FILE,
     localrule: True
@@ -40,6 +42,8 @@ rule table:
         report(f"{RESULTS}/tables/wgangp-appC.html", category="Tables", labels={"table": "wgangp-appC"}),
     log:
         f"{RESULTS}/logs/table/tables.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/table/tables.tsv"
     params:
         profile=PROFILE_FILE,
     localrule: True
