@@ -8,12 +8,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from repro import atomic
+from repro.baseline import OfficialLoop, official_lsun_loader
 from repro.config import Profile, resolve
 from repro.engine import Engine, resolve_device
+from repro.nets import PAPER_WIDTH
+from repro.registry import get_run
 
 WARM_ITERS = 2  # untimed: allocator, cuDNN autotuning
 
@@ -67,39 +69,27 @@ def bench_prepare(lmdb_dir: str | None, n: int, workers: list[int], size: int, o
 def bench_loader(lmdb_dir: str | None, n: int, batches: int, workers: int, device: str, out: str | None) -> int:
     """Batches/s of our sampler over the prepared store against the official WGAN path on the same LMDB:
     torchvision `LSUN` + Resize/CenterCrop/ToTensor/Normalize + `DataLoader(shuffle=True, num_workers)`."""
-    from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
-
     from repro.data.lsun import prepare_lsun
     from repro.data.sampler import ImageSampler
     from repro.data.store import load_store
 
     dev = resolve_device(device)
     with _synthetic_lmdb(lmdb_dir, n) as lmdb_path, tempfile.TemporaryDirectory() as tmp:
-        cwd = os.getcwd()
-        os.chdir(tmp)  # torchvision writes its key cache into the working directory
-        try:
-            official = datasets.LSUN(str(lmdb_path.parent), classes=[lmdb_path.name.removesuffix("_lmdb")],
-                                     transform=transforms.Compose([
-                                         transforms.Resize(64), transforms.CenterCrop(64), transforms.ToTensor(),
-                                         transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
-            loader = DataLoader(official, batch_size=64, shuffle=True, num_workers=workers, drop_last=True)
-            it, done = iter(loader), 0
-            next(it)  # worker start-up is not timed
-            tick = time.perf_counter()
-            while done < batches:
-                try:
-                    batch, _ = next(it)
-                except StopIteration:
-                    it = iter(loader)
-                    continue
-                batch.to(dev)
-                done += 1
-            official_s = time.perf_counter() - tick
-            del it, loader
-            official.dbs[0].env.close()
-        finally:
-            os.chdir(cwd)
+        loader = official_lsun_loader(lmdb_path, 64, 64, workers, Path(tmp))
+        it, done = iter(loader), 0
+        next(it)  # worker start-up is not timed
+        tick = time.perf_counter()
+        while done < batches:
+            try:
+                batch, _ = next(it)
+            except StopIteration:
+                it = iter(loader)
+                continue
+            batch.to(dev)
+            done += 1
+        official_s = time.perf_counter() - tick
+        del it
+        loader.dataset.dbs[0].env.close()
         prepare_lsun(lmdb_path, 64, Path(tmp) / "store", limit=n, workers=max(workers, 1), quiet=True)
         sampler = ImageSampler(load_store(Path(tmp) / "store"), 64, 0, dev)
         sampler.next()
@@ -107,8 +97,7 @@ def bench_loader(lmdb_dir: str | None, n: int, batches: int, workers: int, devic
         tick = time.perf_counter()
         for _ in range(ours_batches):
             x = sampler.next()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        _sync(dev)
         ours_s = time.perf_counter() - tick
     result = {"benchmark": "loader", "batch_size": 64, "size": 64, "dataloader_workers": workers,
               "official_batches_per_s": round(batches / official_s, 2),
@@ -123,45 +112,118 @@ def bench_loader(lmdb_dir: str | None, n: int, batches: int, workers: int, devic
     return 0
 
 
-def _paper_profile(store: str) -> Profile:
-    """Paper sizes (64×64, widths 64/512) over a store of random 3-channel images: compute, not data, is timed."""
-    return Profile(path="<bench>", name="bench", device="auto", image_size=64,
-                   widths={"conv": 64, "mlp": 512, "toy": 512}, seeds=[0], sample_every=10**9,
-                   checkpoint_every=10**9, data={"lsun-bedroom": store})
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
 
 
-def bench_train(run: str, iters: int, device: str, out: str | None) -> int:
-    """Generator iterations/s and critic steps/s of one registry run at paper scale, batch as in the paper.
+def _paper_profile(store: str, image_size: int) -> Profile:
+    """Paper widths and batches over one store that stands in for every image dataset: compute is timed."""
+    return Profile(path="<bench>", name="bench", device="auto", image_size=image_size,
+                   widths={**PAPER_WIDTH}, seeds=[0], sample_every=10**9, checkpoint_every=10**9,
+                   data={name: store for name in ("lsun-bedroom", "lsun-bedroom-64", "cifar10", "imagenet32")})
 
-    The warm-up rule is switched off so every iteration has n_critic critic steps (the steady state).
+
+def iteration_flops(engine: Engine) -> int:
+    """FLOPs of one generator iteration (n_critic critic steps and the generator step), counted by PyTorch's
+    `FlopCounterMode` from the shapes of every convolution and matrix product run, forward and backward (the
+    penalty's double backward included) at 2 FLOPs per multiply-add; normalisation, activations and optimizer
+    updates are not counted. Runs (and so advances) one real iteration."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        engine.iteration(WARM_ITERS)
+    return counter.get_total_flops()
+
+
+def matmul_peak(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
+    """The device's float32 FLOP/s on a large square matrix product (TF32 where allowed): the practical peak
+    the achieved rate is compared with."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a @ b
+    _sync(device)
+    tick = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return 2 * n**3 * repeats / (time.perf_counter() - tick)
+
+
+def _timed(step, iters: int, device: torch.device) -> tuple[float, int]:
+    """Seconds and critic steps of `iters` calls of `step` (each returns its critic steps)."""
+    _sync(device)
+    tick, critic = time.perf_counter(), 0
+    for _ in range(iters):
+        critic += step()
+    _sync(device)
+    return time.perf_counter() - tick, critic
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    """Peak device memory on CUDA; on CPU the process's peak resident set (both loops and the data)."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_train(run: str, iters: int, device: str, workers: int, images: int, out: str | None) -> int:
+    """Generator iterations/s of one registry run at paper scale, ours against the official loop (`baseline`),
+    side by side in this process on the same LMDB, nets, batch and seed; with FLOPs and peak memory.
+
+    The warm-up rule is switched off so every iteration has n_critic critic steps (the steady state). Both loops
+    are timed in two alternating rounds, so drifting machine speed hits both alike.
     """
+    from repro.data.lsun import close_lmdb, prepare_lsun
+
     dev = resolve_device(device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    with tempfile.TemporaryDirectory() as store:
-        rng = np.random.default_rng(0)
-        np.save(Path(store) / "images.npy", rng.integers(0, 256, (1024, 3, 64, 64), dtype=np.uint8))
-        cfg = dataclasses.replace(resolve(run, _paper_profile(store), 0), warmup=None)
+    with _synthetic_lmdb(None, images) as lmdb_path, tempfile.TemporaryDirectory() as tmp:
+        size = get_run(run).image_size or 64
+        prepare_lsun(lmdb_path, size, Path(tmp) / "store", workers=max(workers, 1), quiet=True)
+        close_lmdb(lmdb_path)
+        cfg = dataclasses.replace(resolve(run, _paper_profile(str(Path(tmp) / "store"), size), 0), warmup=None)
         engine = Engine(cfg, dev)
+        loader = official_lsun_loader(lmdb_path, size, cfg.batch_size, workers, Path(tmp))
+        baseline = OfficialLoop(cfg, engine.G, engine.D, loader, dev)
+        flops = iteration_flops(engine)
         for g in range(WARM_ITERS):
             engine.iteration(g)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        tick, critic = time.perf_counter(), 0
-        for g in range(WARM_ITERS, WARM_ITERS + iters):
-            critic += engine.iteration(g)[0]
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - tick
+            baseline.iteration()
+        gen_iter = iter(range(WARM_ITERS + 1, 10**9))
+        ours_step = lambda: engine.iteration(next(gen_iter))[0]  # noqa: E731
+        seconds = {"ours": 0.0, "baseline": 0.0}
+        critic = {"ours": 0, "baseline": 0}
+        for _ in range(2):
+            for name, step in (("ours", ours_step), ("baseline", baseline.iteration)):
+                s, c = _timed(step, (iters + 1) // 2, dev)
+                seconds[name] += s
+                critic[name] += c
+        peak = matmul_peak(dev)
+    timed = 2 * ((iters + 1) // 2)
     result = {
-        "benchmark": "train", "run": run, **_machine(dev),
+        "benchmark": "train", "run": run, **_machine(dev), "tf32": torch.backends.cuda.matmul.allow_tf32,
         "image_size": cfg.image_size, "batch_size": cfg.batch_size, "n_critic": cfg.n_critic,
-        "parameters": engine.parameter_counts, "gen_iters": iters, "seconds": round(seconds, 3),
-        "gen_iters_per_s": round(iters / seconds, 3), "critic_steps_per_s": round(critic / seconds, 3),
+        "parameters": engine.parameter_counts, "gen_iters": timed, "dataloader_workers": workers,
+        "flops_per_gen_iter": flops, "flops_method": iteration_flops.__doc__.split(";")[0].strip(),
+        "matmul_peak_flops": round(peak), "peak_memory_mb": round(_peak_memory_mb(dev), 1),
     }
-    print(f"{'run':18s} {'device':8s} {'size':>5s} {'batch':>5s} {'gen it/s':>9s} {'critic steps/s':>15s}")
-    print(f"{run:18s} {str(dev):8s} {cfg.image_size:5d} {cfg.batch_size:5d} {result['gen_iters_per_s']:9.3f} "
-          f"{result['critic_steps_per_s']:15.3f}")
+    for name in ("ours", "baseline"):
+        rate = timed / seconds[name]
+        result[name] = {"seconds": round(seconds[name], 3), "gen_iters_per_s": round(rate, 3),
+                        "critic_steps_per_s": round(critic[name] / seconds[name], 3),
+                        "flops_per_s": round(flops * rate), "fraction_of_peak": round(flops * rate / peak, 4)}
+    result["speedup"] = round(result["ours"]["gen_iters_per_s"] / result["baseline"]["gen_iters_per_s"], 2)
+    print(f"{run} on {result['device_name']} ({dev}), {cfg.image_size}x{cfg.image_size}, batch {cfg.batch_size}, "
+          f"{flops / 1e9:.1f} GFLOP per generator iteration, matmul peak {peak / 1e9:.1f} GFLOP/s")
+    print(f"{'loop':10s} {'gen it/s':>9s} {'critic steps/s':>15s} {'GFLOP/s':>9s} {'of peak':>8s}")
+    for name in ("ours", "baseline"):
+        r = result[name]
+        print(f"{name:10s} {r['gen_iters_per_s']:9.3f} {r['critic_steps_per_s']:15.3f} {r['flops_per_s'] / 1e9:9.1f} "
+              f"{r['fraction_of_peak']:8.1%}")
+    print(f"speed-up: {result['speedup']}x; peak memory {result['peak_memory_mb']} MB")
     _write(result, out, f"results/bench/train-{run}.json")
     return 0
 
@@ -186,8 +248,7 @@ def bench_metrics(images: int, size: int, channels: int, device: str, out: str |
         extractor(batch[:2])  # warm-up
         tick = time.perf_counter()
         extractor(batch)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        _sync(dev)
         inception_s = time.perf_counter() - tick
     result = {"benchmark": "metrics", **_machine(dev), "shape": [channels, size, size],
               "swd_images": 2 * images, "swd_seconds": round(swd_s, 3),

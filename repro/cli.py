@@ -118,7 +118,7 @@ def _bench(args) -> int:
     from repro import bench
 
     if args.bench == "train":
-        return bench.bench_train(args.run, args.iters, args.device, args.out)
+        return bench.bench_train(args.run, args.iters, args.device, args.workers, args.images, args.out)
     if args.bench == "metrics":
         return bench.bench_metrics(args.images, args.size, args.channels, args.device, args.out)
     if args.bench == "prepare":
@@ -215,9 +215,12 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="throughput benchmarks")
     bench = p.add_subparsers(dest="bench", required=True)
-    b = bench.add_parser("train", help="generator iterations/s and critic steps/s at 64x64, batch 64")
+    b = bench.add_parser("train", help="generator iterations/s, FLOP/s and memory at the papers' scale, against "
+                                       "the official loop side by side")
     b.add_argument("--run", required=True)
-    b.add_argument("--iters", type=int, default=20, help="timed generator iterations")
+    b.add_argument("--iters", type=int, default=20, help="timed generator iterations per loop")
+    b.add_argument("--workers", type=int, default=2, help="DataLoader workers of the official loop (main.py: 2)")
+    b.add_argument("--images", type=int, default=1000, help="synthetic 256-px JPEGs in the LMDB both loops read")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/train-<run>.json)")
     b = bench.add_parser("prepare", help="LSUN preprocessing images/s per worker count")

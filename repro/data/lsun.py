@@ -79,6 +79,12 @@ def open_lmdb(path: Path) -> lmdb.Environment:
     return _open(str(Path(path).resolve()))
 
 
+def close_lmdb(path: Path) -> None:
+    """Closes this process's handle, so that another reader (torchvision's `LSUN`) may open the folder."""
+    open_lmdb(path).close()
+    _open.cache_clear()
+
+
 def _decode_chunk(lmdb_path: str, keys: list[bytes], size: int, fast: bool):
     """Reads and decodes one chunk; workers are spawned, so each opens its own LMDB handle."""
     images, skipped = [], []
