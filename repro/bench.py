@@ -14,6 +14,7 @@ from repro import atomic
 from repro.baseline import OfficialLoop, official_lsun_loader
 from repro.config import Profile, resolve
 from repro.engine import Engine, resolve_device
+from repro.errors import DataError
 from repro.nets import PAPER_WIDTH
 from repro.registry import get_run
 
@@ -178,8 +179,6 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, ou
     from repro.data.lsun import close_lmdb, prepare_lsun
 
     dev = resolve_device(device)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     with _synthetic_lmdb(None, images) as lmdb_path, tempfile.TemporaryDirectory() as tmp:
         size = get_run(run).image_size or 64
         prepare_lsun(lmdb_path, size, Path(tmp) / "store", workers=max(workers, 1), quiet=True)
@@ -204,7 +203,7 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, ou
         peak = matmul_peak(dev)
     timed = 2 * ((iters + 1) // 2)
     result = {
-        "benchmark": "train", "run": run, **_machine(dev), "tf32": torch.backends.cuda.matmul.allow_tf32,
+        "benchmark": "train", "run": run, **_machine(dev), "tf32": engine.tf32,
         "image_size": cfg.image_size, "batch_size": cfg.batch_size, "n_critic": cfg.n_critic,
         "parameters": engine.parameter_counts, "gen_iters": timed, "dataloader_workers": workers,
         "flops_per_gen_iter": flops, "flops_method": iteration_flops.__doc__.split(";")[0].strip(),
@@ -232,15 +231,19 @@ def bench_metrics(images: int, size: int, channels: int, device: str, out: str |
     """Images/s of the weight-free SWD (`images` vs `images`, the evaluation's protocol) and of torch-fidelity's
     Inception-v3 feature extraction (what FID, KID and IS pay per image; with random weights: the cost does not
     depend on them, and no download is needed)."""
-    from repro.metrics.swd import sliced_wasserstein
+    from repro.metrics.swd import SlicedWasserstein
 
     dev = resolve_device(device)
     rng = torch.Generator().manual_seed(0)
     real, fake = (torch.randint(0, 256, (images, channels, size, size), generator=rng, dtype=torch.uint8)
                   for _ in range(2))
     tick = time.perf_counter()
-    sliced_wasserstein(real, fake, device=dev)
+    swd = SlicedWasserstein(real, device=dev)
+    swd(fake)
     swd_s = time.perf_counter() - tick
+    tick = time.perf_counter()
+    swd(fake)  # a further snapshot of the same run: the real side is prepared
+    swd_next_s = time.perf_counter() - tick
     extractor = _random_inception()
     extractor = extractor.to(dev).eval()
     batch = real[:64].expand(-1, 3, -1, -1).contiguous().to(dev) if channels == 1 else real[:64].to(dev)
@@ -252,10 +255,11 @@ def bench_metrics(images: int, size: int, channels: int, device: str, out: str |
         inception_s = time.perf_counter() - tick
     result = {"benchmark": "metrics", **_machine(dev), "shape": [channels, size, size],
               "swd_images": 2 * images, "swd_seconds": round(swd_s, 3),
-              "swd_images_per_s": round(2 * images / swd_s, 1),
+              "swd_images_per_s": round(2 * images / swd_s, 1), "swd_next_set_seconds": round(swd_next_s, 3),
               "inception_images": len(batch), "inception_seconds": round(inception_s, 3),
               "inception_images_per_s": round(len(batch) / inception_s, 2)}
-    print(f"SWD {images} vs {images} at {channels}x{size}x{size}: {swd_s:.2f} s, {result['swd_images_per_s']} images/s")
+    print(f"SWD {images} vs {images} at {channels}x{size}x{size}: {swd_s:.2f} s, {result['swd_images_per_s']} "
+          f"images/s; each further set against the same real one: {swd_next_s:.2f} s")
     print(f"Inception-v3 features (FID/KID/IS cost per image): {result['inception_images_per_s']} images/s")
     _write(result, out, f"results/bench/metrics-{channels}x{size}.json")
     return 0
@@ -271,3 +275,41 @@ def _random_inception() -> torch.nn.Module:
     with mock.patch.object(inception, "load_state_dict_from_url", return_value={}), \
             mock.patch.object(inception.FeatureExtractorInceptionV3, "load_state_dict"):
         return inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"])
+
+
+def _experiment(kind: str, name: str) -> str:
+    """The experiment a DAG job belongs to: the WGAN paper's image runs together, else a run's first figure."""
+    if kind in ("train", "evaluate"):
+        run = get_run(name)
+        return "wgan: image runs (Figs 3-8)" if run.paper == "wgan" else f"wgangp: {run.figures[0]}"
+    if kind == "toy":
+        return f"toy critics: {name}"
+    return "data, figures, tables"
+
+
+def bench_dag(results: str, out: str | None) -> int:
+    """Wall and CPU seconds of a finished DAG per experiment, from the Snakemake benchmark file of every job
+    (`<results>/benchmarks/<rule>/…tsv`). Snakemake samples CPU time every few seconds, so a job of a few
+    seconds may show less CPU than it used; wall times are exact."""
+    import pandas as pd
+
+    root = Path(results) / "benchmarks"
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        kind, *rest = path.relative_to(root).parts
+        name = rest[0] if kind in ("train", "evaluate") else path.stem
+        row = pd.read_csv(path, sep="\t").iloc[-1]
+        rows.append({"experiment": _experiment(kind, name), "rule": kind, "job": "/".join(rest).removesuffix(".tsv"),
+                     "wall_s": float(row["s"]), "cpu_s": float(row["cpu_time"])})
+    if not rows:
+        raise DataError(f"{root}: no Snakemake benchmark files; run the DAG first (snakemake --cores all)")
+    jobs = pd.DataFrame(rows)
+    table = jobs.groupby("experiment").agg(jobs=("job", "size"), wall_s=("wall_s", "sum"), cpu_s=("cpu_s", "sum"),
+                                           longest_job_s=("wall_s", "max"))
+    table = table.sort_values("wall_s", ascending=False).round(1)
+    print(table.to_string())
+    print(f"{len(jobs)} jobs: {jobs['wall_s'].sum():.0f} job-seconds wall, {jobs['cpu_s'].sum():.0f} CPU-s")
+    _write({"benchmark": "dag", "results": str(results), "experiments": table.reset_index().to_dict("records"),
+            "jobs": rows}, out, f"{results}/bench-dag.json")
+    return 0
+

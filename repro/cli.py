@@ -123,6 +123,8 @@ def _bench(args) -> int:
         return bench.bench_metrics(args.images, args.size, args.channels, args.device, args.out)
     if args.bench == "prepare":
         return bench.bench_prepare(args.lmdb, args.images, args.workers, args.size, args.out)
+    if args.bench == "dag":
+        return bench.bench_dag(args.results, args.out)
     return bench.bench_loader(args.lmdb, args.images, args.batches, args.workers, args.device, args.out)
 
 
@@ -238,6 +240,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--channels", type=int, choices=[1, 3], default=1)
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/metrics-<C>x<size>.json)")
+    b = bench.add_parser("dag", help="wall and CPU seconds per experiment of a finished DAG (Snakemake benchmarks)")
+    b.add_argument("--results", default="results/default", help="the profile's results folder")
+    b.add_argument("--out", help="JSON results file (default <results>/bench-dag.json)")
     for name in ("prepare", "loader"):
         bench.choices[name].add_argument("--lmdb", help="an LSUN LMDB folder (default: synthetic 256-px JPEGs)")
         bench.choices[name].add_argument("--images", type=int, default=2000, help="images to use")

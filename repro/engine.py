@@ -64,10 +64,21 @@ def flush_denormals() -> None:
     torch.set_flush_denormal(True)
 
 
+def use_fast_cuda(device: torch.device) -> bool:
+    """On CUDA: cuDNN autotuning (as the official codes) and TF32 matrix products and convolutions (10-bit
+    mantissa inputs, float32 accumulation; Ampere and later). Returns whether TF32 is on, for meta.json."""
+    if device.type != "cuda":
+        return False
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    return True
+
+
 class Engine:
     def __init__(self, cfg: RunConfig, device: torch.device):
         self.cfg, self.device = cfg, device
         flush_denormals()
+        self.tf32 = use_fast_cuda(device)
         init_seed, data_seed, noise_seed, fixed_seed = np.random.SeedSequence(cfg.seed).generate_state(4)
         torch.manual_seed(int(init_seed))
         np.random.seed(int(init_seed))

@@ -56,7 +56,7 @@ OPTIMIZERS = ("rmsprop", "rmsprop_tf", "adam")
 def make_optimizer(spec: OptimSpec, params) -> Optimizer:
     params = list(params)
     if spec.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay)
+        return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay, foreach=True)
     if spec.name == "rmsprop_tf":
         return RMSpropTF(params, lr=spec.lr, weight_decay=spec.weight_decay)
     if spec.name == "adam":  # the fused kernel: the same update in one pass instead of several foreach ops

@@ -158,7 +158,7 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
         "resumed_from": start or None,
         "versions": {"repro": repro.__version__, "python": platform.python_version(), "torch": torch.__version__,
                      "numpy": np.__version__},
-        "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(),
+        "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(), "tf32": engine.tf32,
     }
     atomic.write_json(run_dir / "meta.json", meta)
     with atomic.atomic_path(run_dir / "final.pt") as tmp:
@@ -183,8 +183,6 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
         (run_dir / stale).unlink(missing_ok=True)
 
     dev = resolve_device(device)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     engine = Engine(cfg, dev)
     start, wall_s = 0, 0.0
     checkpoints = _checkpoints(run_dir)

@@ -9,9 +9,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config):
-    """Subnormal floats flushed in every thread, as `python -m repro` runs (repro.engine.flush_denormals)."""
+    """Subnormal floats flushed in every thread, as `python -m repro` runs (repro.engine.flush_denormals); under
+    pytest-xdist each worker gets its share of the cores, so workers' PyTorch threads do not oversubscribe them."""
+    import torch
+
     from repro.engine import flush_denormals
 
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1))
+    if workers > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     flush_denormals()
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 

@@ -7,8 +7,9 @@ import pytest
 import scipy.ndimage
 import torch
 
+import repro.metrics.swd as swd_module
 from repro.data.vision import mnist_bundled
-from repro.metrics.swd import _draw_directions, _draw_positions, sliced_wasserstein
+from repro.metrics.swd import SlicedWasserstein, _draw_directions, _draw_positions, sliced_wasserstein
 
 FAST = {"nhoods_per_image": 64, "dir_repeats": 1, "dirs_per_repeat": 64}  # 64 directions: enough for comparisons
 
@@ -162,6 +163,24 @@ def test_batch_size_and_direction_chunks_do_not_change_the_result(digits):
     for batch_size, dirs_per_chunk in [(27, 7), (5, 64), (64, 3)]:
         levels = swd(real, fake, batch_size=batch_size, dirs_per_chunk=dirs_per_chunk)["levels"]
         assert levels == pytest.approx(reference, rel=1e-4)
+
+
+def test_a_prepared_real_set_gives_each_fake_set_its_own_result(digits, monkeypatch):
+    """One SlicedWasserstein measures several fake sets in a row (a run's snapshots) with the real side prepared
+    once: each result equals a fresh pair's, whether the real projections are cached or (over budget) streamed."""
+    real, fakes = digits[:64], [blurred(digits[64:128], s) for s in (0.5, 2)] + [digits[128:192]]
+    fresh = [swd(real, fake) for fake in fakes]
+    prepared = SlicedWasserstein(real, **FAST)
+    assert prepared.levels[0][4] is not None  # 64 images × 64 nhoods × 64 directions: cached
+    same = lambda results: all(r["levels"] == pytest.approx(f["levels"], rel=1e-6)  # noqa: E731 - float rounding
+                               for r, f in zip(results, fresh, strict=True))  # of matmuls, as buffers align
+    assert same([prepared(fake) for fake in fakes])
+    monkeypatch.setattr(swd_module, "PROJECTION_BUDGET", 64 * 64 * 64 * 4)  # one level's worth: not cached
+    streamed = SlicedWasserstein(real, **FAST)
+    assert streamed.levels[0][4] is None
+    assert same([streamed(fake) for fake in fakes])
+    with pytest.raises(ValueError, match="differ in shape"):
+        prepared(digits[:32])
 
 
 def test_the_seed_fixes_the_result(digits):

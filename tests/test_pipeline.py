@@ -78,5 +78,11 @@ def test_the_whole_dag_end_to_end(tmp_path):
     assert (tmp_path / "results/tiny/report.html").stat().st_size > 10_000
     logs = list((tmp_path / "results/tiny/logs/train").rglob("*.log"))
     assert len(logs) == len(trained.runs)  # every registry run but the sweep's architectures beyond the first 2
+    bench = repro_cli("bench", "dag", "--results", tmp_path / "results/tiny", "--out", tmp_path / "dag.json")
+    assert bench.returncode == 0, bench.stderr
+    dag = json.loads((tmp_path / "dag.json").read_text())
+    assert sum(e["jobs"] for e in dag["experiments"]) == len(dag["jobs"]) > len(logs)  # every job, each once
+    assert {"wgan: image runs (Figs 3-8)", "wgangp: wgangp-table3", "data, figures, tables"} <= \
+        {e["experiment"] for e in dag["experiments"]}
     rerun = snakemake("--cores", 2, "all", "--configfile", profile, "-n", cwd=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # everything up to date

@@ -9,6 +9,7 @@ extractor weights' sha256, seed); rows already in FILE under the same protocol a
 evaluation resumes, and a changed protocol starts over.
 """
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -104,6 +105,13 @@ class Evaluator:
             row.update(self._images(G, self.spec.final_samples, swd=False))
         return row
 
+    @functools.cached_property
+    def _swd(self):
+        """The SWD against this run's real subset, its side prepared at the first snapshot and reused."""
+        from repro.metrics.swd import SlicedWasserstein
+
+        return SlicedWasserstein(self.real, seed=EVAL_SEED, device=self.device)
+
     def _toy(self, G) -> dict:
         from repro.metrics.toy import MIXTURES, exact_w1, mode_coverage
 
@@ -118,10 +126,8 @@ class Evaluator:
     def _images(self, G, n: int, swd: bool = True) -> dict:
         row = {}
         if swd and "swd" in self.spec.image:
-            from repro.metrics.swd import sliced_wasserstein
-
             fake = to_uint8(generate(G, self.cfg.nz, n, self.device))
-            result = sliced_wasserstein(self.real, fake, seed=EVAL_SEED, device=self.device)
+            result = self._swd(fake)
             tag = count_tag(n)
             row.update({f"swd_{tag}_{res}px": v for res, v in result["levels"].items()})
             row[f"swd_{tag}"] = result["mean"]

@@ -38,44 +38,72 @@ _BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
 _KERNEL = (torch.outer(_BINOMIAL, _BINOMIAL) / 256.0).view(1, 1, 5, 5)
 
 
-def sliced_wasserstein(real, fake, *, seed: int = 0, device="cpu", nhoods_per_image: int = 128, nhood_size: int = 7,
-                       dirs_per_repeat: int = 128, dir_repeats: int = 4, min_resolution: int = 16,
-                       batch_size: int = 256, dirs_per_chunk: int | None = None) -> dict:
+def sliced_wasserstein(real, fake, *, seed: int = 0, device="cpu", **protocol) -> dict:
     """Multi-scale SWD ×1e3 between two equally shaped image sets N×C×H×W (uint8 tensors or numpy arrays, memmaps
-    included, read one batch at a time and taken as float32 in 0…255).
+    included, read one batch at a time and taken as float32 in 0…255); `protocol` as for SlicedWasserstein.
 
     Returns {"levels": {resolution: swd_x1e3, ...} (highest resolution first), "mean": mean over the levels}.
     The same `seed` gives the same neighbourhood positions and directions, so the same result for any `batch_size`
-    and `dirs_per_chunk` (up to float rounding). `dirs_per_chunk` None: as many as fit PROJECTION_BUDGET bytes.
+    and `dirs_per_chunk` (up to float rounding).
     """
-    resolutions = _check(real, fake, nhood_size, min_resolution)
-    n, c, h, w = real.shape
-    n_desc, n_dirs = n * nhoods_per_image, dir_repeats * dirs_per_repeat
-    if dirs_per_chunk is None:  # fewer passes over the images is the main speed lever (both sets, float32)
-        dirs_per_chunk = max(1, min(n_dirs, PROJECTION_BUDGET // (2 * 4 * n_desc)))
-    gen = torch.Generator().manual_seed(seed)
-    levels = {}
-    for level, resolution in enumerate(resolutions):
-        positions = _draw_positions(gen, n, nhoods_per_image, h >> level, w >> level, nhood_size)
-        directions = _draw_directions(gen, n_dirs, c * nhood_size ** 2)
-        descriptors = partial(_descriptors, level=level, n_levels=len(resolutions), positions=positions,
-                              size=nhood_size, batch_size=batch_size, device=device)
-        stats = [_channel_stats(descriptors(images)) for images in (real, fake)]
-        total = 0.0
-        for chunk in directions.split(dirs_per_chunk):
-            chunk = chunk.to(device)
-            sorted_real, sorted_fake = (_sort_rows(_project(descriptors(images), mean, std, chunk, n_desc))
-                                        for images, (mean, std) in zip((real, fake), stats))
-            total += sorted_real.sub_(sorted_fake).abs_().mean(dim=1).sum().item()
-        levels[resolution] = total / n_dirs * 1e3
-    return {"levels": levels, "mean": float(np.mean(list(levels.values())))}
+    _check_same_shape(real, fake)
+    return SlicedWasserstein(real, seed=seed, device=device, **protocol)(fake)
 
 
-def _check(real, fake, nhood_size: int, min_resolution: int) -> list[int]:
-    """The pyramid's resolutions (image heights, highest first); ValueError for sets the protocol cannot handle."""
+class SlicedWasserstein:
+    """The SWD of image sets against one fixed real set, which is prepared once: the neighbourhood positions and
+    directions drawn from `seed`, the real set's per-level statistics and, when all its sorted projections fit in
+    PROJECTION_BUDGET bytes, those too. Measuring a run's snapshots one after another then pays the real side once
+    (peak memory: that cache plus one chunk of the fake set's projections, at most 1.5 × the budget).
+    `dirs_per_chunk` None: as many directions per pass as fit the budget with both sets' projections."""
+
+    def __init__(self, real, *, seed: int = 0, device="cpu", nhoods_per_image: int = 128, nhood_size: int = 7,
+                 dirs_per_repeat: int = 128, dir_repeats: int = 4, min_resolution: int = 16, batch_size: int = 256,
+                 dirs_per_chunk: int | None = None):
+        resolutions = _resolutions(real, nhood_size, min_resolution)
+        n, c, h, w = real.shape
+        self.real = real
+        self.n_desc, self.n_dirs = n * nhoods_per_image, dir_repeats * dirs_per_repeat
+        if dirs_per_chunk is None:  # fewer passes over the images is the main speed lever (both sets, float32)
+            dirs_per_chunk = max(1, min(self.n_dirs, PROJECTION_BUDGET // (2 * 4 * self.n_desc)))
+        cache = len(resolutions) * self.n_dirs * self.n_desc * 4 <= PROJECTION_BUDGET
+        gen = torch.Generator().manual_seed(seed)
+        self.levels = []
+        for level, resolution in enumerate(resolutions):
+            positions = _draw_positions(gen, n, nhoods_per_image, h >> level, w >> level, nhood_size)
+            directions = _draw_directions(gen, self.n_dirs, c * nhood_size ** 2)
+            descriptors = partial(_descriptors, level=level, n_levels=len(resolutions), positions=positions,
+                                  size=nhood_size, batch_size=batch_size, device=device)
+            stats = _channel_stats(descriptors(real))
+            chunks = [chunk.to(device) for chunk in directions.split(dirs_per_chunk)]
+            self.levels.append((resolution, descriptors, stats, chunks,
+                                [self._sorted(descriptors, real, stats, chunk) for chunk in chunks] if cache else None))
+
+    def _sorted(self, descriptors, images, stats, chunk) -> torch.Tensor:
+        return _sort_rows(_project(descriptors(images), *stats, chunk, self.n_desc))
+
+    def __call__(self, fake) -> dict:
+        _check_same_shape(self.real, fake)
+        levels = {}
+        for resolution, descriptors, real_stats, chunks, real_sorted in self.levels:
+            fake_stats = _channel_stats(descriptors(fake))
+            total = 0.0
+            for k, chunk in enumerate(chunks):
+                real_k = real_sorted[k] if real_sorted else self._sorted(descriptors, self.real, real_stats, chunk)
+                fake_k = self._sorted(descriptors, fake, fake_stats, chunk)
+                total += fake_k.sub_(real_k).abs_().mean(dim=1).sum().item()
+            levels[resolution] = total / self.n_dirs * 1e3
+        return {"levels": levels, "mean": float(np.mean(list(levels.values())))}
+
+
+def _check_same_shape(real, fake) -> None:
     if tuple(real.shape) != tuple(fake.shape):
         raise ValueError(f"real and fake image sets differ in shape: real {tuple(real.shape)}, "
                          f"fake {tuple(fake.shape)}")
+
+
+def _resolutions(real, nhood_size: int, min_resolution: int) -> list[int]:
+    """The pyramid's resolutions (image heights, highest first); ValueError for sets the protocol cannot handle."""
     if len(real.shape) != 4 or real.shape[0] == 0:
         raise ValueError(f"expected non-empty image sets N×C×H×W, got shape {tuple(real.shape)}")
     h, w = real.shape[2:]
