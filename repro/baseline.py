@@ -8,14 +8,13 @@ Engine's freshly built nets, with the same optimizers, batch and n_critic, so on
 """
 
 import contextlib
-import copy
 import os
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
-from repro.config import RunConfig
+from repro.engine import Engine, build_net
 from repro.errors import ConfigError
 from repro.objectives import gradient_penalty
 from repro.optim import make_optimizer
@@ -47,18 +46,26 @@ def official_lsun_loader(lmdb_path: Path, size: int, batch_size: int, workers: i
 class OfficialLoop:
     """One generator iteration at a time, as main.py runs it; WGAN (clipping) and WGAN-GP runs only."""
 
-    def __init__(self, cfg: RunConfig, generator: torch.nn.Module, critic: torch.nn.Module, loader: DataLoader,
-                 device: torch.device):
+    def __init__(self, engine: Engine, loader: DataLoader):
+        cfg = engine.cfg
         if cfg.objective not in ("wgan", "wgan-gp") or cfg.acgan_scales:
             raise ConfigError(f"run {cfg.run}: the baseline loop times unconditional WGAN and WGAN-GP runs only")
-        self.cfg, self.device, self.loader = cfg, device, loader
-        self.G, self.D = copy.deepcopy(generator), copy.deepcopy(critic)
+        self.cfg, self.device, self.loader = cfg, engine.device, loader
+        self.G, self.D = (self._eager_copy(engine, role, net) for role, net in (("generator", engine.G),
+                                                                                 ("critic", engine.D)))
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
         self.batches = iter(loader)
-        self.noise = torch.Generator(device).manual_seed(cfg.seed)
-        self.one = torch.tensor(1.0, device=device)
+        self.noise = torch.Generator(self.device).manual_seed(cfg.seed)
+        self.one = torch.tensor(1.0, device=self.device)
         self.printed: tuple[float, ...] = ()
+
+    @staticmethod
+    def _eager_copy(engine: Engine, role: str, net: torch.nn.Module) -> torch.nn.Module:
+        """A fresh, uncompiled net of the engine's run holding `net`'s current weights."""
+        twin = build_net(engine.cfg, role, engine.data.shape).to(engine.device)
+        twin.load_state_dict(net.state_dict())
+        return twin
 
     def _real(self) -> torch.Tensor:
         try:

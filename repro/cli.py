@@ -118,7 +118,7 @@ def _bench(args) -> int:
     from repro import bench
 
     if args.bench == "train":
-        return bench.bench_train(args.run, args.iters, args.device, args.workers, args.images, args.out)
+        return bench.bench_train(args.run, args.iters, args.device, args.workers, args.images, args.compile, args.out)
     if args.bench == "metrics":
         return bench.bench_metrics(args.images, args.size, args.channels, args.device, args.out)
     if args.bench == "prepare":
@@ -223,6 +223,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--iters", type=int, default=20, help="timed generator iterations per loop")
     b.add_argument("--workers", type=int, default=2, help="DataLoader workers of the official loop (main.py: 2)")
     b.add_argument("--images", type=int, default=1000, help="synthetic 256-px JPEGs in the LMDB both loops read")
+    b.add_argument("--compile", choices=["off", "default", "reduce-overhead"], default="off",
+                   help="torch.compile our nets (profile key train.compile); the official loop stays eager")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/train-<run>.json)")
     b = bench.add_parser("prepare", help="LSUN preprocessing images/s per worker count")

@@ -80,6 +80,7 @@ class Profile:
     checkpoint_every: int
     data: dict
     sampling: str = "epoch"
+    compile: str = "off"
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
     validation_every: int | None = None
@@ -140,6 +141,7 @@ class RunConfig:
     validation_source: str | None = None  # held-out images; None = what the training subset leaves out
     hold_out: int = 0  # images of the source never trained on (the validation images when there is no source)
     architecture: dict | None = None  # the Table 1 point of a random-architecture run (repro.nets.ArchChoice)
+    compile: str = "off"  # torch.compile mode of the nets (repro.engine.compile_nets); the math is the eager path's
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -156,7 +158,7 @@ class RunConfig:
         """Plain YAML-able values (tuples become lists), so a saved config compares equal to a fresh one."""
         return yaml.safe_load(yaml.safe_dump(dataclasses.asdict(self)))
 
-    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every")) -> list[str]:
+    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile")) -> list[str]:
         mine = self.to_dict()
         return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
 
@@ -225,6 +227,7 @@ def load_profile(path: str | Path) -> Profile:
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
+        compile=train.get("compile", "off"),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
         validation_every=train.get("validation_every"),
@@ -276,4 +279,4 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),
         validation_source=validation if run.validation_every else None, hold_out=hold_out,
-        architecture=dataclasses.asdict(run.architecture) if run.architecture else None)
+        architecture=dataclasses.asdict(run.architecture) if run.architecture else None, compile=profile.compile)

@@ -25,7 +25,7 @@ def test_the_official_loop_makes_the_same_updates_as_ours(run, tiny_profile):
     data_state = copy.deepcopy(engine.data.state_dict())
     batches = [engine._real() for _ in range(2 * cfg.n_critic)]  # what the Engine will draw, in its range
     engine.data.load_state_dict(data_state)
-    official = OfficialLoop(cfg, engine.G, engine.D, batches, torch.device("cpu"))
+    official = OfficialLoop(engine, batches)
     official.noise.set_state(engine.noise.get_state())
     for g in range(2):
         engine.iteration(g)
