@@ -32,6 +32,7 @@ from repro.errors import ResumeError
 
 LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS + ("val_w_estimate",)
 KEEP_CHECKPOINTS = 2
+LOG_FETCH_EVERY = 10  # generator iterations whose logged values stay on the device: no host sync in between
 
 
 class RunLog:
@@ -166,6 +167,19 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
                     "status": status, "gen_iter": gen_iter}, tmp)
 
 
+def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:
+    """The pending rows' statistics fetched in one host transfer and logged up to the first non-finite loss,
+    whose iteration is returned (None: all finite)."""
+    values = torch.stack([v for _, stats in pending for v in stats.values()]).tolist()
+    for row, stats in pending:
+        row_values = dict(zip(stats, values[:len(stats)]))
+        values = values[len(stats):]
+        log.append({**row, **{k: row_values.get(k) for k in STAT_COLUMNS}})
+        if not all(math.isfinite(row_values[k]) for k in ("loss_d", "loss_g")):
+            return row["gen_iter"]
+    return None
+
+
 def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False) -> int:
     """Trains (or resumes) one run × seed. Returns the process exit status: 0 done or diverged, 128+N on signal N."""
     run_dir = Path(run_dir)
@@ -199,18 +213,23 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
     if start == 0:
         _save_snapshot(run_dir, engine, 0, 0.0)
     with StopSignals() as stop:
+        pending: list[tuple[dict, dict]] = []  # rows whose statistics are still on the device
         for gen_iter in range(start + 1, cfg.iters + 1):
             tick = time.perf_counter()
             n_steps, stats = engine.iteration(gen_iter - 1)
-            values = dict(zip(stats, torch.stack(list(stats.values())).tolist()))
             wall_s += time.perf_counter() - tick
             validation = engine.validation_estimate(gen_iter) \
                 if cfg.validation_every and gen_iter % cfg.validation_every == 0 else None
-            log.append({"gen_iter": gen_iter, "critic_iters": n_steps, "wall_s": round(wall_s, 3),
-                        **{k: values.get(k) for k in STAT_COLUMNS}, "val_w_estimate": validation})
+            pending.append(({"gen_iter": gen_iter, "critic_iters": n_steps, "wall_s": round(wall_s, 3),
+                             "val_w_estimate": validation}, stats))
             progress.update(1)
-            if not all(math.isfinite(values[k]) for k in ("loss_d", "loss_g")):
-                status = "diverged"
+            if gen_iter % LOG_FETCH_EVERY and gen_iter % cfg.sample_every and gen_iter % cfg.snapshot_every and \
+                    gen_iter % cfg.checkpoint_every and gen_iter < cfg.iters and not stop.received:
+                continue
+            diverged_at = _write_rows(log, pending)
+            pending.clear()
+            if diverged_at:
+                status, gen_iter = "diverged", diverged_at
                 break
             if gen_iter % cfg.sample_every == 0:
                 _save_samples(run_dir, engine, gen_iter)
