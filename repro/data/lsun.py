@@ -171,7 +171,7 @@ def prepare_lsun(lmdb_path: Path, size: int, out: Path, limit: int | None = None
     skipped = [s for i in range(n_chunks) for s in json.loads((partial / f"chunk_{i:07d}.json").read_text())]
     count = total - len(skipped)
     manifest = write_store(
-        out, (np.load(partial / f"chunk_{i:07d}.npy", mmap_mode="r") for i in range(n_chunks)), count,
+        out, (np.load(partial / f"chunk_{i:07d}.npy") for i in range(n_chunks)), count,
         (3, size, size),
         {**params, "dataset": "lsun", "lmdb_entries": entries, "transform": TRANSFORM,
          "fast_decode_difference": fast_report, "skipped": skipped, "max_bad": max_bad, "workers": workers,
