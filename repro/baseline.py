@@ -8,7 +8,6 @@ Engine's freshly built nets, with the same optimizers, batch and n_critic, so on
 """
 
 import contextlib
-import os
 from pathlib import Path
 
 import torch
@@ -20,22 +19,12 @@ from repro.objectives import gradient_penalty
 from repro.optim import make_optimizer
 
 
-@contextlib.contextmanager
-def _working_directory(path: Path):
-    cwd = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(cwd)
-
-
 def official_lsun_loader(lmdb_path: Path, size: int, batch_size: int, workers: int, scratch: Path) -> DataLoader:
     """torchvision `LSUN` with the official transform, shuffled, full batches; its key cache goes to `scratch`
     (torchvision writes it into the working directory)."""
     from torchvision import datasets, transforms
 
-    with _working_directory(scratch):
+    with contextlib.chdir(scratch):
         dataset = datasets.LSUN(str(lmdb_path.parent), classes=[lmdb_path.name.removesuffix("_lmdb")],
                                 transform=transforms.Compose([
                                     transforms.Resize(size), transforms.CenterCrop(size), transforms.ToTensor(),
