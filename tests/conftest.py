@@ -10,14 +10,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
     """Subnormal floats flushed in every thread, as `python -m repro` runs (repro.engine.flush_denormals); under
-    pytest-xdist each worker gets its share of the cores, so workers' PyTorch threads do not oversubscribe them."""
+    pytest-xdist each worker gets its share of the cores, so workers' PyTorch threads do not oversubscribe them,
+    and runs trained in the worker and in its `python -m repro` children use the same number of threads."""
     import torch
 
     from repro.engine import flush_denormals
 
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1))
-    if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    if workers > 1:  # `python -m repro` children too: a run's floats depend on the thread count
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     flush_denormals()
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 
