@@ -160,13 +160,14 @@ def _timed(step, iters: int, device: torch.device) -> tuple[float, int]:
     return time.perf_counter() - tick, critic
 
 
-def _peak_memory_mb(device: torch.device) -> float:
-    """Peak device memory on CUDA; on CPU the process's peak resident set (both loops and the data)."""
+def _peak_memory_mb(device: torch.device) -> tuple[float, str]:
+    """Peak device memory on CUDA; on CPU the process's peak resident set (both loops and the data), which is
+    all the operating system can tell apart. Returned with a phrase saying which of the two it is."""
     if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
+        return torch.cuda.max_memory_allocated(device) / 2**20, "CUDA memory allocated by this process"
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "resident set of the process (both loops)"
 
 
 def bench_train(run: str, iters: int, device: str, workers: int, images: int, compile_mode: str,
@@ -204,13 +205,15 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, co
                 critic[name] += c
         peak = matmul_peak(dev)
     timed = 2 * ((iters + 1) // 2)
+    peak_memory, peak_memory_scope = _peak_memory_mb(dev)
     result = {
         "benchmark": "train", "run": run, **_machine(dev), "tf32": engine.tf32,
         "image_size": cfg.image_size, "batch_size": cfg.batch_size, "n_critic": cfg.n_critic,
         "parameters": engine.parameter_counts, "gen_iters": timed, "dataloader_workers": workers,
         "compile": compile_mode,
         "flops_per_gen_iter": flops, "flops_method": iteration_flops.__doc__.split(";")[0].strip(),
-        "matmul_peak_flops": round(peak), "peak_memory_mb": round(_peak_memory_mb(dev), 1),
+        "matmul_peak_flops": round(peak), "peak_memory_mb": round(peak_memory, 1),
+        "peak_memory_scope": peak_memory_scope,
     }
     for name in ("ours", "baseline"):
         rate = timed / seconds[name]

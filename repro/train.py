@@ -170,10 +170,9 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
 def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:
     """The pending rows' statistics fetched in one host transfer and logged up to the first non-finite loss,
     whose iteration is returned (None: all finite)."""
-    values = torch.stack([v for _, stats in pending for v in stats.values()]).tolist()
+    values = iter(torch.stack([v for _, stats in pending for v in stats.values()]).tolist())
     for row, stats in pending:
-        row_values = dict(zip(stats, values[:len(stats)]))
-        values = values[len(stats):]
+        row_values = {key: next(values) for key in stats}
         log.append({**row, **{k: row_values.get(k) for k in STAT_COLUMNS}})
         if not all(math.isfinite(row_values[k]) for k in ("loss_d", "loss_g")):
             return row["gen_iter"]
