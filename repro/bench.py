@@ -171,7 +171,7 @@ def _peak_memory_mb(device: torch.device) -> tuple[float, str]:
 
 
 def bench_train(run: str, iters: int, device: str, workers: int, images: int, compile_mode: str,
-                out: str | None) -> int:
+                channels_last: bool, out: str | None) -> int:
     """Generator iterations/s of one registry run at paper scale, ours against the official loop (`baseline`),
     side by side in this process on the same LMDB, nets, batch and seed; with FLOPs and peak memory.
 
@@ -186,7 +186,7 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, co
         prepare_lsun(lmdb_path, size, Path(tmp) / "store", workers=max(workers, 1), quiet=True)
         close_lmdb(lmdb_path)
         cfg = dataclasses.replace(resolve(run, _paper_profile(str(Path(tmp) / "store"), size), 0), warmup=None,
-                                  compile=compile_mode)
+                                  compile=compile_mode, channels_last=channels_last)
         engine = Engine(cfg, dev)
         loader = official_lsun_loader(lmdb_path, size, cfg.batch_size, workers, Path(tmp))
         baseline = OfficialLoop(engine, loader)
@@ -210,7 +210,7 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, co
         "benchmark": "train", "run": run, **_machine(dev), "tf32": engine.tf32,
         "image_size": cfg.image_size, "batch_size": cfg.batch_size, "n_critic": cfg.n_critic,
         "parameters": engine.parameter_counts, "gen_iters": timed, "dataloader_workers": workers,
-        "compile": compile_mode,
+        "compile": compile_mode, "channels_last": engine.channels_last,
         "flops_per_gen_iter": flops, "flops_method": iteration_flops.__doc__.split(";")[0].strip(),
         "matmul_peak_flops": round(peak), "peak_memory_mb": round(peak_memory, 1),
         "peak_memory_scope": peak_memory_scope,
@@ -221,7 +221,8 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, co
                         "critic_steps_per_s": round(critic[name] / seconds[name], 3),
                         "flops_per_s": round(flops * rate), "fraction_of_peak": round(flops * rate / peak, 4)}
     result["speedup"] = round(result["ours"]["gen_iters_per_s"] / result["baseline"]["gen_iters_per_s"], 2)
-    print(f"{run} on {result['device_name']} ({dev}, compile {compile_mode}), {cfg.image_size}x{cfg.image_size}, "
+    print(f"{run} on {result['device_name']} ({dev}, compile {compile_mode}, channels-last "
+          f"{', '.join(engine.channels_last) or 'none'}), {cfg.image_size}x{cfg.image_size}, "
           f"batch {cfg.batch_size}, "
           f"{flops / 1e9:.1f} GFLOP per generator iteration, matmul peak {peak / 1e9:.1f} GFLOP/s")
     print(f"{'loop':10s} {'gen it/s':>9s} {'critic steps/s':>15s} {'GFLOP/s':>9s} {'of peak':>8s}")

@@ -57,7 +57,8 @@ def _models(args) -> int:
         print(json.dumps(counts, indent=2))
         return 0
     for name, arch in ARCHITECTURES.items():
-        print(f"{name:14s} {arch.role:9s} {counts[name]:>10,d}  {arch.about}")
+        layout = " [channels-last]" if arch.channels_last else ""
+        print(f"{name:14s} {arch.role:9s} {counts[name]:>10,d}  {arch.about}{layout}")
     print("(counts at the papers' sizes: 3x64x64 images, nz=100, width 64 conv / 512 MLP; toy nets on 2-D points)")
     return 0
 
@@ -118,7 +119,8 @@ def _bench(args) -> int:
     from repro import bench
 
     if args.bench == "train":
-        return bench.bench_train(args.run, args.iters, args.device, args.workers, args.images, args.compile, args.out)
+        return bench.bench_train(args.run, args.iters, args.device, args.workers, args.images, args.compile,
+                                 args.channels_last, args.out)
     if args.bench == "metrics":
         return bench.bench_metrics(args.images, args.size, args.channels, args.device, args.out)
     if args.bench == "prepare":
@@ -225,6 +227,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--images", type=int, default=1000, help="synthetic 256-px JPEGs in the LMDB both loops read")
     b.add_argument("--compile", choices=["off", "default", "reduce-overhead"], default="off",
                    help="torch.compile our nets (profile key train.compile); the official loop stays eager")
+    b.add_argument("--channels-last", action="store_true",
+                   help="our nets in channels-last memory where marked (train.channels_last); the official loop's not")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--out", help="JSON results file (default results/bench/train-<run>.json)")
     b = bench.add_parser("prepare", help="LSUN preprocessing images/s per worker count")

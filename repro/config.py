@@ -81,6 +81,7 @@ class Profile:
     data: dict
     sampling: str = "epoch"
     compile: str = "off"
+    channels_last: bool = False
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
     validation_every: int | None = None
@@ -142,6 +143,7 @@ class RunConfig:
     hold_out: int = 0  # images of the source never trained on (the validation images when there is no source)
     architecture: dict | None = None  # the Table 1 point of a random-architecture run (repro.nets.ArchChoice)
     compile: str = "off"  # torch.compile mode of the nets (repro.engine.compile_nets); the math is the eager path's
+    channels_last: bool = False  # channels-last nets where it helps (repro.engine.use_channels_last); same math
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -158,7 +160,7 @@ class RunConfig:
         """Plain YAML-able values (tuples become lists), so a saved config compares equal to a fresh one."""
         return yaml.safe_load(yaml.safe_dump(dataclasses.asdict(self)))
 
-    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile")) -> list[str]:
+    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile", "channels_last")) -> list[str]:
         mine = self.to_dict()
         return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
 
@@ -227,7 +229,7 @@ def load_profile(path: str | Path) -> Profile:
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
-        compile=train.get("compile", "off"),
+        compile=train.get("compile", "off"), channels_last=train.get("channels_last", False),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
         validation_every=train.get("validation_every"),
@@ -279,4 +281,5 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),
         validation_source=validation if run.validation_every else None, hold_out=hold_out,
-        architecture=dataclasses.asdict(run.architecture) if run.architecture else None, compile=profile.compile)
+        architecture=dataclasses.asdict(run.architecture) if run.architecture else None, compile=profile.compile,
+        channels_last=profile.channels_last)

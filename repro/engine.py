@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from repro.config import RunConfig
 from repro.data.sampler import open_sampler, signed, validation_images
 from repro.errors import ConfigError
-from repro.nets import ArchChoice, Sizes, build, count_parameters
+from repro.nets import ArchChoice, Sizes, build, count_parameters, get_arch
 from repro.objectives import make_objective
 from repro.optim import linear_decay, make_optimizer
 from repro.registry import Warmup
@@ -74,6 +74,20 @@ def use_fast_cuda(device: torch.device) -> bool:
     return True
 
 
+def use_channels_last(cfg: RunConfig, G: torch.nn.Module, D: torch.nn.Module) -> list[str]:
+    """Converts in place the nets whose architecture is marked faster in channels-last (`Arch.channels_last`),
+    when the profile asks for it; returns their names, for meta.json. Batches stay in the standard layout: a
+    convolution with channels-last weights returns channels-last activations."""
+    if not cfg.channels_last:
+        return []
+    converted = []
+    for name, net in ((cfg.generator, G), (cfg.critic, D)):
+        if get_arch(name).channels_last:
+            net.to(memory_format=torch.channels_last)
+            converted.append(name)
+    return converted
+
+
 def compile_nets(cfg: RunConfig, G: torch.nn.Module, D: torch.nn.Module) -> None:
     """torch.compile in place (state_dict keys unchanged) with the profile's mode: "default", or "reduce-overhead",
     which on CUDA also replays the steps as CUDA graphs. A WGAN-GP critic stays eager: compiled graphs have no
@@ -99,6 +113,7 @@ class Engine:
                                  subset=cfg.train_subset, hold_out=cfg.hold_out)
         self.G = build_net(cfg, "generator", self.data.shape).to(device)
         self.D = build_net(cfg, "critic", self.data.shape).to(device)
+        self.channels_last = use_channels_last(cfg, self.G, self.D)
         compile_nets(cfg, self.G, self.D)
         self.unit_range = getattr(self.G, "unit_range", False)  # a sigmoid generator: the critic sees [0, 1]
         self.validation = torch.from_numpy(validation_images(cfg)).to(device) if cfg.validation_every else None

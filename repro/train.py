@@ -160,6 +160,7 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
         "versions": {"repro": repro.__version__, "python": platform.python_version(), "torch": torch.__version__,
                      "numpy": np.__version__},
         "git_commit": _git_commit(), "torch_threads": torch.get_num_threads(), "tf32": engine.tf32,
+        "channels_last": engine.channels_last,
     }
     atomic.write_json(run_dir / "meta.json", meta)
     with atomic.atomic_path(run_dir / "final.pt") as tmp:

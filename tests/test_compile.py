@@ -1,4 +1,5 @@
-"""The compiled paths (profile key train.compile) train the same run as the eager one, within float rounding."""
+"""The compiled paths (profile key train.compile) and channels-last nets (train.channels_last) train the same run
+as the eager, standard-layout one, within float rounding."""
 
 import dataclasses
 
@@ -33,3 +34,20 @@ def test_compiled_nets_give_the_eager_losses(run, tiny_profile):
 def test_cuda_graphs_give_the_eager_losses(tiny_profile):
     cfg = dataclasses.replace(resolve("wgan-dcgan", tiny_profile, 0), warmup=None)
     assert_same_losses(losses(dataclasses.replace(cfg, compile="reduce-overhead"), "cuda"), losses(cfg, "cuda"))
+
+
+@pytest.mark.parametrize("run", ["wgan-dcgan", "mnist-gp", "cifar-gp-adam"])  # + a penalty through conv weights
+def test_channels_last_nets_give_the_standard_layout_losses(run, tiny_profile):
+    cfg = dataclasses.replace(resolve(run, tiny_profile, 0), warmup=None)
+    engine = Engine(dataclasses.replace(cfg, channels_last=True), torch.device("cpu"))
+    assert engine.channels_last == [cfg.generator, cfg.critic]
+    kernels = [p for net in (engine.G, engine.D) for p in net.parameters() if p.dim() == 4]
+    assert kernels and all(k.is_contiguous(memory_format=torch.channels_last) for k in kernels)
+    ours = [{k: float(v) for k, v in engine.iteration(g)[1].items()} for g in range(3)]
+    assert_same_losses(ours, losses(cfg, "cpu"))
+
+
+def test_channels_last_leaves_unmarked_nets_alone(tiny_profile):
+    engine = Engine(dataclasses.replace(resolve("wgan-mlpg", tiny_profile, 0), channels_last=True), torch.device("cpu"))
+    assert engine.channels_last == ["dcgan_d"]  # the MLP generator has no convolution to speed up
+    assert all(p.is_contiguous() for p in engine.G.parameters())

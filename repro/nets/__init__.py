@@ -64,6 +64,10 @@ class Arch:
     family: str  # key of PAPER_WIDTH and of the profile's `widths`
     make: Callable[[Sizes], nn.Module]
     about: str
+    # convolutions faster in channels-last memory on CPU (measured 7-19% per generator iteration at the default
+    # profile; `train.channels_last`); left off for nets not measured, and for the 101-layer ResNet, whose CPU
+    # backward crashed in that layout
+    channels_last: bool = False
 
 
 ARCHITECTURES = {
@@ -71,25 +75,28 @@ ARCHITECTURES = {
     for a in [
         Arch("dcgan_g", "generator", "conv",
              lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers),
-             "DCGAN generator with BN (official DCGAN_G, spec/wgan.md §3.1)"),
+             "DCGAN generator with BN (official DCGAN_G, spec/wgan.md §3.1)", channels_last=True),
         Arch("dcgan_g_nobn", "generator", "conv",
              lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers, batch_norm=False),
-             "official --noBN generator: no BN, doubling pyramid kept (spec/wgan.md §3.3)"),
+             "official --noBN generator: no BN, doubling pyramid kept (spec/wgan.md §3.3)", channels_last=True),
         Arch("nobn_const_g", "generator", "conv",
              lambda s: DCGANGenerator(s.nz, s.nc, s.isize, s.width, s.n_extra_layers, batch_norm=False,
                                       constant_width=True),
-             "paper Fig 6 generator: no BN, constant filter count (spec/wgan.md §3.6)"),
+             "paper Fig 6 generator: no BN, constant filter count (spec/wgan.md §3.6)", channels_last=True),
         Arch("mlp_g", "generator", "mlp", lambda s: MLPGenerator(s.nz, s.nc, s.isize, s.width),
              "4-layer ReLU MLP generator, no output nonlinearity (official MLP_G, spec/wgan.md §3.4)"),
         Arch("dcgan_d", "critic", "conv",
              lambda s: DCGANCritic(s.nc, s.isize, s.width, s.n_extra_layers, s.critic_norm),
-             "DCGAN critic / discriminator, BN after all but the first conv (official DCGAN_D, spec/wgan.md §3.2)"),
+             "DCGAN critic / discriminator, BN after all but the first conv (official DCGAN_D, spec/wgan.md §3.2)",
+             channels_last=True),
         Arch("mlp_d", "critic", "mlp", lambda s: MLPCritic(s.nc, s.isize, s.width),
              "4-layer ReLU MLP critic (official MLP_D, spec/wgan.md §3.5)"),
         Arch("cifar_g", "generator", "cifar", lambda s: CIFARGenerator(s.nz, s.nc, s.isize, s.width),
-             "gan_cifar.py generator: Linear + 3 stride-2 5x5 deconvs, BN, tanh (spec/wgangp.md §3.3)"),
+             "gan_cifar.py generator: Linear + 3 stride-2 5x5 deconvs, BN, tanh (spec/wgangp.md §3.3)",
+             channels_last=True),
         Arch("cifar_d", "critic", "cifar", lambda s: CIFARCritic(s.nc, s.isize, s.width, s.critic_norm),
-             "gan_cifar.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN unless wgan-gp (spec/wgangp.md §3.3)"),
+             "gan_cifar.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN unless wgan-gp (spec/wgangp.md §3.3)",
+             channels_last=True),
         Arch("toy_g", "generator", "toy", lambda s: ToyMLP(s.nz, s.nc, s.width),
              "gan_toy.py generator: 2 → 512 ×3 → 2 ReLU MLP (spec/wgangp.md §2.2)"),
         Arch("toy_d", "critic", "toy", lambda s: ToyMLP(s.nc, 1, s.width),
@@ -138,12 +145,12 @@ ARCHITECTURES = {
              "gan_cifar_resnet.py critic + AC-GAN Linear 128→10 class head (Table 3 supervised)"),
         # WGAN-GP Fig 5b (gan_mnist.py, spec/wgangp.md §3.2): BN in the clipping mode only
         Arch("mnist_g", "generator", "mnist", lambda s: MNISTGenerator(s.nz, s.nc, s.isize, s.width),
-             "gan_mnist.py G, wgan-gp/dcgan modes: no BN, crop to 7x7, sigmoid output in [0, 1]"),
+             "gan_mnist.py G, wgan-gp/dcgan modes: no BN, crop to 7x7, sigmoid output in [0, 1]", channels_last=True),
         Arch("mnist_g_bn", "generator", "mnist",
              lambda s: MNISTGenerator(s.nz, s.nc, s.isize, s.width, batch_norm=True),
-             "gan_mnist.py G, wgan (clipping) mode: BN after the Linear and the first two deconvs"),
+             "gan_mnist.py G, wgan (clipping) mode: BN after the Linear and the first two deconvs", channels_last=True),
         Arch("mnist_d", "critic", "mnist", lambda s: MNISTCritic(s.nc, s.isize, s.width, s.critic_norm),
-             "gan_mnist.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN in wgan mode only"),
+             "gan_mnist.py critic: 3 stride-2 5x5 convs, LeakyReLU 0.2, BN in wgan mode only", channels_last=True),
         # WGAN-GP Tables 1-2 (spec/wgangp.md §1 Table 1, App. B): a run's sampled Table 1 point (Sizes.architecture),
         # else the DCGAN starting point
         Arch("randarch_g", "generator", "randarch",
