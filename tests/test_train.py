@@ -110,6 +110,16 @@ def test_extending_the_iteration_target_continues_the_same_run(tmp_path, tiny_pr
     assert json.loads((tmp_path / "ext" / "meta.json").read_text())["gen_iter"] == 6
 
 
+def test_a_channels_last_run_resumes_to_the_uninterrupted_log(tmp_path, tiny_profile):
+    """The checkpoint's optimizer state (standard layout) meets channels-last parameters on resume."""
+    cfg = dataclasses.replace(resolve("wgan-dcgan", tiny_profile, 0, iters=8), channels_last=True)
+    train(cfg, tmp_path / "long", "cpu", quiet=True)
+    train(dataclasses.replace(cfg, iters=4), tmp_path / "ext", "cpu", quiet=True)
+    train(cfg, tmp_path / "ext", "cpu", quiet=True)
+    assert read_log(tmp_path / "ext" / "log.csv") == read_log(tmp_path / "long" / "log.csv")
+    assert json.loads((tmp_path / "ext" / "meta.json").read_text())["channels_last"] == ["dcgan_g", "dcgan_d"]
+
+
 def test_resuming_with_another_config_names_the_keys(tmp_path, tiny_profile):
     cfg = resolve("toy-8gaussians-gp", tiny_profile, 0, iters=2)
     train(cfg, tmp_path, "cpu", quiet=True)
