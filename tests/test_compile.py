@@ -12,9 +12,12 @@ from repro.engine import Engine
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def losses(cfg, device: str, iters: int = 3) -> list[dict]:
-    engine = Engine(cfg, torch.device(device))
+def logged(engine: Engine, iters: int = 3) -> list[dict]:
     return [{k: float(v) for k, v in engine.iteration(g)[1].items()} for g in range(iters)]
+
+
+def losses(cfg, device: str) -> list[dict]:
+    return logged(Engine(cfg, torch.device(device)))
 
 
 def assert_same_losses(ours: list[dict], eager: list[dict]) -> None:
@@ -43,8 +46,7 @@ def test_channels_last_nets_give_the_standard_layout_losses(run, tiny_profile):
     assert engine.channels_last == [cfg.generator, cfg.critic]
     kernels = [p for net in (engine.G, engine.D) for p in net.parameters() if p.dim() == 4]
     assert kernels and all(k.is_contiguous(memory_format=torch.channels_last) for k in kernels)
-    ours = [{k: float(v) for k, v in engine.iteration(g)[1].items()} for g in range(3)]
-    assert_same_losses(ours, losses(cfg, "cpu"))
+    assert_same_losses(logged(engine), losses(cfg, "cpu"))
 
 
 def test_channels_last_leaves_unmarked_nets_alone(tiny_profile):
