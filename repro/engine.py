@@ -124,7 +124,7 @@ class Engine:
         self.noise = torch.Generator(device).manual_seed(int(noise_seed))
         fixed = torch.Generator().manual_seed(int(fixed_seed))
         self.fixed_noise = torch.randn(FIXED_NOISE_SIZE, cfg.nz, generator=fixed).to(device)
-        self.track_cos = isinstance(self.opt_d, torch.optim.Adam)
+        self.track_cos = cfg.opt_d.name in ("adam", "adam_tf")
         self.n_classes = self._check_conditional()
         # the official code's sample grid of a conditional generator: classes 0…n−1 repeated
         self.fixed_labels = torch.arange(FIXED_NOISE_SIZE, device=device) % self.n_classes if self.n_classes else None

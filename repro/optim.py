@@ -2,8 +2,10 @@
 
 `rmsprop` is PyTorch's RMSprop with its defaults (α 0.99, ε 1e-8 outside the root), which the official WGAN
 code uses. `rmsprop_tf` is TensorFlow 1's RMSProp, which the WGAN-GP code uses: decay 0.9, ε 1e-10 *inside*
-the square root, mean-square accumulator initialised to ones (spec/wgangp.md §7). `adam` takes its betas from
-the run (WGAN `--adam`: (0.5, 0.999); WGAN-GP: (0.5 or 0, 0.9)).
+the square root, mean-square accumulator initialised to ones (spec/wgangp.md §7). `adam` is PyTorch's Adam (the
+WGAN code's `--adam`, the DCGAN recipe), `adam_tf` TensorFlow 1's, which every WGAN-GP script uses: ε is added to
+the root of the uncorrected second moment, so steps on gradients near ε differ from PyTorch's. Both take their
+betas from the run (WGAN `--adam`: (0.5, 0.999); WGAN-GP: (0.5 or 0, 0.9)).
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from repro.errors import ConfigError
 
 @dataclass(frozen=True)
 class OptimSpec:
-    name: str  # "rmsprop" | "rmsprop_tf" | "adam"
+    name: str  # "rmsprop" | "rmsprop_tf" | "adam" | "adam_tf"
     lr: float
     betas: tuple[float, float] = (0.5, 0.999)
     weight_decay: float = 0.0  # L2: wd·w added to the gradient (WGAN-GP App. B: 1e-3 on normalised critics)
@@ -50,7 +52,41 @@ class RMSpropTF(Optimizer):
             torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
 
 
-OPTIMIZERS = ("rmsprop", "rmsprop_tf", "adam")
+class AdamTF(Optimizer):
+    """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)  (tf.train.AdamOptimizer,
+    ε 1e-8). PyTorch's Adam divides by √(v/(1−β₂ᵗ)) + ε instead."""
+
+    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            if group["weight_decay"]:
+                grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
+            states = [self.state[p] for p in params]
+            for p, state in zip(params, states):
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+            beta1, beta2 = group["betas"]
+            moments, squares = [s["m"] for s in states], [s["v"] for s in states]
+            torch._foreach_lerp_(moments, grads, 1 - beta1)
+            torch._foreach_mul_(squares, beta2)
+            torch._foreach_addcmul_(squares, grads, grads, value=1 - beta2)
+            t = states[0]["step"]  # every parameter of a group steps together
+            lr_t = group["lr"] * (1 - beta2**t) ** 0.5 / (1 - beta1**t)
+            denom = torch._foreach_sqrt(squares)
+            torch._foreach_add_(denom, group["eps"])
+            torch._foreach_addcdiv_(params, moments, denom, value=-lr_t)
+
+
+OPTIMIZERS = ("rmsprop", "rmsprop_tf", "adam", "adam_tf")
 
 
 def make_optimizer(spec: OptimSpec, params) -> Optimizer:
@@ -62,6 +98,8 @@ def make_optimizer(spec: OptimSpec, params) -> Optimizer:
     if spec.name == "adam":  # the fused kernel: the same update in one pass instead of several foreach ops
         fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
         return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay, fused=fused)
+    if spec.name == "adam_tf":
+        return AdamTF(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay)
     raise ConfigError(f"unknown optimizer {spec.name!r}; allowed values: {', '.join(OPTIMIZERS)}")
 
 

@@ -80,7 +80,11 @@ _wgan = dict(paper="wgan", objective="wgan", dataset="lsun-bedroom", iters=600_0
              opt_d=RMSPROP_5E5, warmup=Warmup(), source="spec/wgan.md §2.1-§2.5, §7")
 # The GAN baselines' optimizer is not in the paper (spec/wgan.md §6.3): the standard DCGAN recipe, one D step
 # per G step; `gan-dcgan-alg1` is the other reading ("Algorithm 1 hyperparameters for all experiments").
+# PyTorch's Adam, as the WGAN paper's PyTorch code; every WGAN-GP run follows a TensorFlow 1 script and takes TF1's
+# Adam (`adam_tf`: ε added to the uncorrected root), DCGAN's recipe included (tf.train.AdamOptimizer(2e-4, 0.5)).
 ADAM_DCGAN = OptimSpec("adam", 2e-4, (0.5, 0.999))
+ADAM_DCGAN_TF = OptimSpec("adam_tf", 2e-4, (0.5, 0.999))
+ADAM_GP = OptimSpec("adam_tf", 1e-4, (0.5, 0.9))
 _gan = dict(paper="wgan", objective="gan", dataset="lsun-bedroom", iters=600_000, opt_g=ADAM_DCGAN,
             opt_d=ADAM_DCGAN, n_critic=1, source="spec/wgan.md §6.3, §7")
 # WGAN-GP gan_toy.py defaults (spec/wgangp.md §2.1-§2.3): TF RMSProp + clip after each step, or Adam + GP.
@@ -89,8 +93,7 @@ _toy = dict(paper="wgangp", generator="toy_g", critic="toy_d", iters=100_000, ba
             figures=("wgangp-toy",), source="spec/wgangp.md §2.1-§2.4")
 _toy_wgan = dict(_toy, objective="wgan", opt_g=OptimSpec("rmsprop_tf", 5e-5), opt_d=OptimSpec("rmsprop_tf", 5e-5),
                  clip_when="after_step")
-_toy_gp = dict(_toy, objective="wgan-gp", opt_g=OptimSpec("adam", 1e-4, (0.5, 0.9)),
-               opt_d=OptimSpec("adam", 1e-4, (0.5, 0.9)), gp_lambda=0.1)
+_toy_gp = dict(_toy, objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, gp_lambda=0.1)
 
 # WGAN-GP Figure 3 (spec/wgangp.md §3.3): gan_cifar.py's nets (DIM 128, z 128, batch 64, 200k iterations).
 # Clipping = MODE wgan (TF RMSProp 5e-5, clip 0.01 after each critic step, critic BN); GP + Adam = MODE wgan-gp;
@@ -98,10 +101,9 @@ _toy_gp = dict(_toy, objective="wgan-gp", opt_g=OptimSpec("adam", 1e-4, (0.5, 0.
 _cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="cifar10", iters=200_000, nz=128,
               image_size=32, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
 RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
-ADAM_GP = OptimSpec("adam", 1e-4, (0.5, 0.9))
 
 # Standard GAN on the toys: gan_toy.py has no GAN mode, so its sibling scripts' MODE=dcgan (spec/wgangp.md §3.1).
-_toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1)
+_toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1)
 
 # WGAN-GP Fig 1b (spec/wgangp.md §1 Fig 1b, §2.6; no script was released): 12-layer ReLU MLPs without BN on the
 # Swiss roll, trained as gan_toy.py trains (batch 256, n_critic 5); clipping at c ∈ {0.1, 0.01, 0.001} with TF
@@ -124,7 +126,7 @@ ZOO_ARCHITECTURES = {  # Fig 2's rows: (generator, critic)
     "resnet101": ("zoo64_resnet_g", "zoo64_resnet_d"),
 }
 ZOO_METHODS = {  # Fig 2's columns
-    "dcgan": dict(objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1),
+    "dcgan": dict(objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1),
     "lsgan": dict(objective="lsgan", opt_g=OptimSpec("rmsprop_tf", 1e-4), opt_d=OptimSpec("rmsprop_tf", 1e-4),
                   n_critic=1),
     "wgan": dict(objective="wgan", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5, clip_when="after_step"),
@@ -149,7 +151,7 @@ _mnist = dict(paper="wgangp", dataset="mnist", iters=20_000, nz=128, image_size=
 # WGAN-GP Table 3 (spec/wgangp.md §3.4, App. F): gan_cifar_resnet.py, 100k iterations, Adam 2e-4 (β1 0, β2 0.9)
 # decayed linearly to 0, the generator step on 2 × 64 samples, no critic normalisation; the supervised model adds
 # conditional BN and the AC-GAN head (class-loss weights 1.0 for the critic, 0.1 for the generator).
-ADAM_RESNET = OptimSpec("adam", 2e-4, (0.0, 0.9))
+ADAM_RESNET = OptimSpec("adam_tf", 2e-4, (0.0, 0.9))
 _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100_000, nz=128, image_size=32,
                opt_g=ADAM_RESNET, opt_d=ADAM_RESNET, lr_decay=True, gen_batch_multiple=2, critic_norm="none",
                figures=("wgangp-table3",), source="spec/wgangp.md §1 Table 3, §3.4, App. F")
@@ -163,10 +165,10 @@ _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100
 SWEEP_SEED = 0
 SWEEP_SIZE = 200  # Table 2's architectures
 ONE_SIDED_SIZE = 174  # App. C's
-ADAM_SWEEP_GP = OptimSpec("adam", 1e-4, (0.0, 0.9))
+ADAM_SWEEP_GP = OptimSpec("adam_tf", 1e-4, (0.0, 0.9))
 SWEEP_DECAY = 1e-3
 SWEEP_METHODS = {
-    "gan": dict(objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1, critic_norm="batch",
+    "gan": dict(objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, critic_norm="batch",
                 figures=("wgangp-table2",)),
     "wgan-gp": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer",
                     figures=("wgangp-table2", "wgangp-appC")),
@@ -227,7 +229,7 @@ RUNS: dict[str, Run] = {
                   "a code mode)", **_cifar),
         Run("cifar-gp-adam", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, critic_norm="none",
             about="WGAN-GP Fig 3 'Gradient Penalty (Adam)': gan_cifar.py MODE=wgan-gp (the default)", **_cifar),
-        Run("cifar-dcgan", objective="gan", opt_g=ADAM_DCGAN, opt_d=ADAM_DCGAN, n_critic=1,
+        Run("cifar-dcgan", objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1,
             about="WGAN-GP Fig 3 'DCGAN': gan_cifar.py MODE=dcgan (non-saturating GAN, Adam 2e-4)", **_cifar),
         *[Run(f"toy-{d}-wgan", dataset=d, about=f"gan_toy.py, MODE=wgan, {d}", **_toy_wgan)
           for d in ("8gaussians", "25gaussians", "swissroll")],
@@ -311,12 +313,13 @@ class MinMax:
     steps: int = 200
 
 
-# Steps: enough for each to converge (the clipped critic at Algorithm 1's rate is the slowest).
+# Steps: enough for each to converge (the clipped critic at Algorithm 1's rate is the slowest). PyTorch's Adam for
+# the penalty critic too: this WGAN-paper figure follows no TensorFlow script.
 _line_net = dict(batch_size=256, width=64, depth=3)
 PARALLEL_LINES = ParallelLines(
     thetas=(-1.0, -0.6, -0.3, -0.1, 0.0, 0.1, 0.3, 0.6, 1.0),
     fits={"wgan": CriticFit("wgan", RMSPROP_5E5, 10_000, clip=0.01, **_line_net),
-          "wgan-gp": CriticFit("wgan-gp", ADAM_GP, 5000, gp_lambda=10.0, **_line_net),
+          "wgan-gp": CriticFit("wgan-gp", OptimSpec("adam", 1e-4, (0.5, 0.9)), 5000, gp_lambda=10.0, **_line_net),
           "gan": CriticFit("gan", ADAM_DCGAN, 2500, **_line_net)})
 
 # Two Gaussians 8 standard deviations apart: N(2, 0.5²) real, N(−2, 0.5²) fake; gan_toy.py-shaped nets (3 hidden

@@ -49,7 +49,7 @@ def read_meta(run_dir: Path) -> dict | None:
 def describe_optimizer(opt_g: OptimSpec, opt_d: OptimSpec) -> str:
     """'rmsprop 5e-05'; Adam adds its betas; different G and D optimizers are both named."""
     def one(spec: OptimSpec) -> str:
-        betas = f" betas ({spec.betas[0]:g}, {spec.betas[1]:g})" if spec.name == "adam" else ""
+        betas = f" betas ({spec.betas[0]:g}, {spec.betas[1]:g})" if spec.name.startswith("adam") else ""
         return f"{spec.name} {spec.lr:g}{betas}"
 
     return one(opt_d) if opt_g == opt_d else f"G {one(opt_g)}; D {one(opt_d)}"

@@ -69,7 +69,7 @@ def test_optimizer_and_architecture_strings(tables):
     assert table.loc[("wgan-dcgan", 0), "optimizer"] == "rmsprop 5e-05"
     assert table.loc[("gan-dcgan", 0), "optimizer"] == "adam 0.0002 betas (0.5, 0.999)"
     assert table.loc[("gan-mlp", 0), "optimizer"] == "rmsprop 1e+30"  # what was trained, from config.yaml
-    assert table.loc[("toy-swissroll-gp", 1), "optimizer"] == "adam 0.0001 betas (0.5, 0.9)"  # registry, missing
+    assert table.loc[("toy-swissroll-gp", 1), "optimizer"] == "adam_tf 0.0001 betas (0.5, 0.9)"  # registry, missing
     row = table.loc[("wgan-dcgan", 0)]
     assert (row["objective"], row["generator"], row["critic"], row["n_critic"]) == ("wgan", "dcgan_g", "dcgan_d", 5)
 

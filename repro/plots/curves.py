@@ -292,7 +292,7 @@ def wgan_adam(job: FigureJob) -> list[Path]:
     return job.save(fig, text)
 
 
-OPTIMIZER_NAMES = {"adam": "Adam", "rmsprop": "RMSProp", "rmsprop_tf": "RMSProp (TF)"}
+OPTIMIZER_NAMES = {"adam": "Adam", "adam_tf": "Adam (TF)", "rmsprop": "RMSProp", "rmsprop_tf": "RMSProp (TF)"}
 
 
 def optimizer_label(run: str) -> str:
