@@ -136,6 +136,7 @@ class RunConfig:
     checkpoint_every: int
     snapshot_every: int
     gen_batch_multiple: int = 1  # the generator step's batch is this many critic batches (gan_cifar_resnet.py: 2)
+    gan_loss_halved: bool = False  # ½[BCE(real) + BCE(fake)], the WGAN-GP scripts' MODE dcgan (repro.objectives.GAN)
     acgan_scales: tuple[float, float] | None = None  # AC-GAN class-loss weights (critic, generator); None = off
     train_subset: int | None = None  # seeded subset of the source that is trained on
     validation_every: int = 0  # iterations between validation critic losses (0: none)
@@ -274,7 +275,8 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
         n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
         n_critic=run.n_critic, warmup=run.warmup, clip=run.clip, clip_when=run.clip_when,
-        gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, lr_decay=run.lr_decay, sampling=profile.sampling,
+        gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, gan_loss_halved=run.gan_loss_halved,
+        lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
         snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple,
         acgan_scales=run.acgan_scales,

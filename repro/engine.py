@@ -117,7 +117,8 @@ class Engine:
         compile_nets(cfg, self.G, self.D)
         self.unit_range = getattr(self.G, "unit_range", False)  # a sigmoid generator: the critic sees [0, 1]
         self.validation = torch.from_numpy(validation_images(cfg)).to(device) if cfg.validation_every else None
-        self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided)
+        self.objective = make_objective(cfg.objective, cfg.clip, cfg.clip_when, cfg.gp_lambda, cfg.gp_one_sided,
+                                        cfg.gan_loss_halved)
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
         self.schedulers = [linear_decay(o, cfg.iters) for o in (self.opt_g, self.opt_d)] if cfg.lr_decay else []

@@ -39,18 +39,23 @@ class Objective:
 class GAN(Objective):
     """Standard GAN: BCE on logits for D, the −log D(G(z)) trick for G (WGAN paper's baseline, spec/wgan.md §6.3).
 
-    loss_d = BCE(real, 1) + BCE(fake, 0) = −L(D, g), so the JS estimate of WGAN Fig 4 is ½·L + log 2.
+    loss_d = BCE(real, 1) + BCE(fake, 0) = −L(D, g), so the JS estimate of WGAN Fig 4 is ½·L + log 2. `halved`: the
+    WGAN-GP scripts' MODE dcgan, whose discriminator cost is half that sum (so are the logged real and fake terms);
+    the JS estimate is the same either way.
     """
 
     name = "gan"
 
+    def __init__(self, halved: bool = False):
+        self.scale = 0.5 if halved else 1.0
+
     def critic_loss(self, critic, real, fake, rng):
         d_real, d_fake = critic(real), critic(fake)
-        loss_real = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-        loss_fake = F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        loss_real = self.scale * F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+        loss_fake = self.scale * F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
         loss = loss_real + loss_fake
         return loss, {"loss_d": loss, "loss_d_real": loss_real, "loss_d_fake": loss_fake,
-                      "js_estimate": math.log(2.0) - 0.5 * loss}
+                      "js_estimate": math.log(2.0) - 0.5 / self.scale * loss}
 
     def generator_loss(self, critic, fake):
         d_fake = critic(fake)
@@ -146,9 +151,10 @@ class WGANGP(Wasserstein):
 OBJECTIVES = ("gan", "wgan", "wgan-gp", "lsgan")
 
 
-def make_objective(name: str, clip: float, clip_when: str, gp_lambda: float, gp_one_sided: bool) -> Objective:
+def make_objective(name: str, clip: float, clip_when: str, gp_lambda: float, gp_one_sided: bool,
+                   gan_halved: bool = False) -> Objective:
     if name == "gan":
-        return GAN()
+        return GAN(gan_halved)
     if name == "lsgan":
         return LSGAN()
     if name == "wgan":

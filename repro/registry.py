@@ -39,6 +39,7 @@ class Run:
     clip_when: str = "before_step"
     gp_lambda: float = 10.0
     gp_one_sided: bool = False
+    gan_loss_halved: bool = False  # the discriminator cost ½[BCE(real) + BCE(fake)] of the WGAN-GP scripts' MODE dcgan
     batch_size: int = 64
     gen_batch_multiple: int = 1
     acgan_scales: tuple[float, float] | None = None  # (critic, generator) class-loss weights of an AC-GAN run
@@ -103,7 +104,7 @@ _cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="ci
 RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
 
 # Standard GAN on the toys: gan_toy.py has no GAN mode, so its sibling scripts' MODE=dcgan (spec/wgangp.md §3.1).
-_toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1)
+_toy_gan = dict(_toy, objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, gan_loss_halved=True)
 
 # WGAN-GP Fig 1b (spec/wgangp.md §1 Fig 1b, §2.6; no script was released): 12-layer ReLU MLPs without BN on the
 # Swiss roll, trained as gan_toy.py trains (batch 256, n_critic 5); clipping at c ∈ {0.1, 0.01, 0.001} with TF
@@ -126,7 +127,7 @@ ZOO_ARCHITECTURES = {  # Fig 2's rows: (generator, critic)
     "resnet101": ("zoo64_resnet_g", "zoo64_resnet_d"),
 }
 ZOO_METHODS = {  # Fig 2's columns
-    "dcgan": dict(objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1),
+    "dcgan": dict(objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, gan_loss_halved=True),
     "lsgan": dict(objective="lsgan", opt_g=OptimSpec("rmsprop_tf", 1e-4), opt_d=OptimSpec("rmsprop_tf", 1e-4),
                   n_critic=1),
     "wgan": dict(objective="wgan", opt_g=RMSPROP_TF_5E5, opt_d=RMSPROP_TF_5E5, clip_when="after_step"),
@@ -169,6 +170,7 @@ ADAM_SWEEP_GP = OptimSpec("adam_tf", 1e-4, (0.0, 0.9))
 SWEEP_DECAY = 1e-3
 SWEEP_METHODS = {
     "gan": dict(objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, critic_norm="batch",
+                gan_loss_halved=True,
                 figures=("wgangp-table2",)),
     "wgan-gp": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer",
                     figures=("wgangp-table2", "wgangp-appC")),
@@ -229,7 +231,7 @@ RUNS: dict[str, Run] = {
                   "a code mode)", **_cifar),
         Run("cifar-gp-adam", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, critic_norm="none",
             about="WGAN-GP Fig 3 'Gradient Penalty (Adam)': gan_cifar.py MODE=wgan-gp (the default)", **_cifar),
-        Run("cifar-dcgan", objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1,
+        Run("cifar-dcgan", objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, gan_loss_halved=True,
             about="WGAN-GP Fig 3 'DCGAN': gan_cifar.py MODE=dcgan (non-saturating GAN, Adam 2e-4)", **_cifar),
         *[Run(f"toy-{d}-wgan", dataset=d, about=f"gan_toy.py, MODE=wgan, {d}", **_toy_wgan)
           for d in ("8gaussians", "25gaussians", "swissroll")],

@@ -84,6 +84,22 @@ def test_gan_js_estimate_bounds():
     assert GAN().generator_loss(Constant(0.0, 0.0), fake).item() == pytest.approx(math.log(2))  # −log D(G(z))
 
 
+def test_halved_gan_loss_is_the_mean_of_the_two_cross_entropies_and_keeps_the_js_estimate():
+    """WGAN-GP's MODE dcgan (gan_cifar.py, gan_64x64.py, gan_mnist.py): disc_cost = ½[BCE(D(x̃), 0) + BCE(D(x), 1)];
+    with real logit 2 and fake logit −1: ½[log(1 + e⁻²) + log(1 + e⁻¹)] = ½(0.126928 + 0.313262) = 0.220095."""
+    critic = Linear((1,))
+    with torch.no_grad():
+        critic.w.fill_(1.0)
+    real, fake = torch.tensor([[2.0]]), torch.tensor([[-1.0]])
+    summed, whole = GAN().critic_loss(critic, real, fake, None)
+    halved, half = GAN(halved=True).critic_loss(critic, real, fake, None)
+    assert halved.item() == pytest.approx(0.220095, abs=1e-6) and summed.item() == pytest.approx(0.440190, abs=1e-6)
+    assert half["loss_d"].item() == pytest.approx(half["loss_d_real"].item() + half["loss_d_fake"].item())
+    assert half["loss_d_real"].item() == pytest.approx(0.5 * math.log(1 + math.exp(-2)), abs=1e-7)
+    assert half["js_estimate"].item() == pytest.approx(whole["js_estimate"].item())  # ½·L + log 2 either way
+    assert GAN(halved=True).generator_loss(critic, fake).item() == pytest.approx(math.log(1 + math.e))  # not halved
+
+
 def test_lsgan_losses():
     critic = Linear((1,))
     with torch.no_grad():

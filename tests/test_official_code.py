@@ -16,3 +16,17 @@ def test_every_wgangp_run_steps_tensorflow1_adam_and_the_wgan_paper_pytorch_adam
     assert VALUE_SURFACES["figure"].fits["wgan-gp"].opt.name == "adam_tf"  # wgan_toy.py, TF1
     assert VALUE_SURFACES["official"].fits["wgan-gp"].opt.name == "adam_tf"  # gan_toy.py, TF1
     assert {f.opt.name for f in (*PARALLEL_LINES.fits.values(), *GAUSSIANS_1D.fits.values())} <= {"adam", "rmsprop"}
+
+
+def test_the_gan_loss_is_halved_where_the_script_halves_it():
+    """gan_cifar.py, gan_64x64.py, gan_mnist.py (the toys' MODE dcgan) and the 32×32 template wgan_imagenet32_stab.py
+    divide the discriminator cost by 2; the WGAN paper's baselines follow the DCGAN recipe, which sums."""
+    halved = {name for name, run in RUNS.items() if run.gan_loss_halved}
+    gans = {name for name, run in RUNS.items() if run.objective == "gan"}
+    assert halved <= gans
+    expected = {"cifar-dcgan"} | {f"lsun-{a}-dcgan" for a in ("dcgan", "const-g", "mlp-g", "no-norm", "gated", "tanh",
+                                                                "resnet101")} \
+        | {f"toy-{d}-gan" for d in ("8gaussians", "25gaussians", "swissroll")} \
+        | {f"randarch-{i:03d}-gan" for i in range(200)}
+    assert halved == expected
+    assert gans - halved == {"gan-dcgan", "gan-mlpg", "gan-mlp", "gan-nobn", "gan-dcgan-alg1"}
