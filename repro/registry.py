@@ -62,7 +62,8 @@ class Run:
 @dataclass(frozen=True)
 class CriticFit:
     """A critic trained to (near) optimality between two fixed distributions (repro.toys.fit): no generator,
-    `steps` critic steps of `batch_size`, each (real, fake) draw used for `reuse` consecutive steps."""
+    `steps` critic steps of `batch_size`, each real batch used for `reuse` consecutive steps (the fake batch is
+    drawn afresh at every step)."""
 
     objective: str
     opt: OptimSpec
@@ -334,7 +335,9 @@ GAUSSIANS_1D = Gaussians1D(
 
 VALUE_SURFACES = {
     # The maintainer's figure script (experiments/wgan/wgan_toy.py @ fb73b77, per issue #9): batch 1024, 10,000
-    # iterations x 10 critic steps on one real batch, 2 hidden ReLU layers of 1024, λ = 10, grid [-2, 2]².
+    # iterations x 10 critic steps on one real batch, each step against fresh fakes (its real + N(0, I) "generator"
+    # is built in the graph, so every session.run draws new noise), 2 hidden ReLU layers of 1024, λ = 10, grid
+    # [-2, 2]².
     "figure": ValueSurfaces(
         fits={"wgan": CriticFit("wgan", RMSPROP_TF_5E5, 100_000, 1024, 1024, 3, clip=0.01, reuse=10),
               "wgan-gp": CriticFit("wgan-gp", ADAM_GP, 100_000, 1024, 1024, 3, gp_lambda=10.0, reuse=10)},

@@ -18,7 +18,7 @@ from repro.errors import ConfigError, DataError
 from repro.metrics.toy import exact_w1
 from repro.nets.toy import ToyMLP
 from repro.plots.toys import deep_measurements
-from repro.registry import MINMAX, PARALLEL_LINES, MinMax
+from repro.registry import MINMAX, PARALLEL_LINES, VALUE_SURFACES, MinMax
 from repro.toys import gaussians, load, minmax, run
 from repro.toys.fit import fit_critics
 from repro.toys.gradients import layer_gradient_norms, piled_at_clip
@@ -93,12 +93,34 @@ def test_critics_trained_side_by_side_equal_critics_trained_alone(line_fits, nam
         return ParallelLines(fit.batch_size, 1), [ParallelLines(fit.batch_size, 2, theta=t) for t in thetas]
 
     real, fakes = lines()
-    together = fit_critics(fit, lambda: (real.next().repeat(3, 1), torch.cat([f.next() for f in fakes])), 2, 0, 3)
+    together = fit_critics(fit, lambda: real.next().repeat(3, 1), lambda _: torch.cat([f.next() for f in fakes]), 2,
+                           0, 3)
     for k, critic in enumerate(together):
         real, fakes = lines()
-        (alone,) = fit_critics(fit, lambda: (real.next(), fakes[k].next()), 2, 0)
+        (alone,) = fit_critics(fit, real.next, lambda _: fakes[k].next(), 2, 0)
         for a, b in zip(alone.parameters(), critic.parameters()):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_reused_real_batch_meets_a_fresh_fake_batch_at_every_critic_step():
+    """wgan_toy.py (WGAN-GP Fig 1a's script) feeds one real batch to 10 critic steps, and its "generator" (real +
+    N(0, I), built in the graph) draws new noise at each of them."""
+    fit = dataclasses.replace(VALUE_SURFACES["figure"].fits["wgan-gp"], steps=6, reuse=3, batch_size=4, width=8)
+    reals, fakes = [], []
+
+    def draw_real():
+        reals.append(torch.randn(4, 2))
+        return reals[-1]
+
+    def draw_fake(real):
+        fakes.append((real, real + torch.randn(real.shape)))
+        return fakes[-1][1]
+
+    fit_critics(fit, draw_real, draw_fake, 2, 0)
+    assert len(reals) == 2 and len(fakes) == 6
+    assert all(real is reals[step // 3] for step, (real, _) in enumerate(fakes))
+    assert len({tuple(fake.flatten().tolist()) for _, fake in fakes}) == 6
+    assert VALUE_SURFACES["figure"].fits["wgan-gp"].reuse == VALUE_SURFACES["figure"].fits["wgan"].reuse == 10
 
 
 # --- WGAN Fig 2: two Gaussians -------------------------------------------------------------------------------------

@@ -18,9 +18,6 @@ from repro.objectives import make_objective
 from repro.optim import make_optimizer
 from repro.registry import CriticFit
 
-Batches = Callable[[], tuple[torch.Tensor, torch.Tensor]]
-
-
 class CriticStack(nn.Module):
     """`count` copies of a ToyMLP critic (Linear layers with ReLU between) as one module of batched matmuls.
 
@@ -59,11 +56,13 @@ class CriticStack(nn.Module):
         return critics
 
 
-def fit_critics(fit: CriticFit, draw: Batches, n_in: int, seed: int, count: int = 1) -> list[ToyMLP]:
+def fit_critics(fit: CriticFit, draw_real: Callable[[], torch.Tensor], draw_fake: Callable[[torch.Tensor], torch.Tensor],
+                n_in: int, seed: int, count: int = 1) -> list[ToyMLP]:
     """Trains `count` fresh `fit.depth`-layer ReLU MLPs, all from the same seeded initialisation, for `fit.steps`
-    critic steps. `draw` returns (real, fake), each `count` blocks of `fit.batch_size` rows, block k for critic k;
-    a drawn pair serves `fit.reuse` consecutive steps (wgan_toy.py's 10 critic steps per real batch).
-    Deterministic for a seed on CPU."""
+    critic steps. `draw_real()` returns `count` blocks of `fit.batch_size` rows, block k for critic k, and serves
+    `fit.reuse` consecutive steps (wgan_toy.py's 10 critic steps per real batch); `draw_fake(real)` is called at
+    every step (wgan_toy.py's "generator", real + fresh noise, is part of its graph). Deterministic for a seed on
+    CPU."""
     torch.manual_seed(seed)
     template = ToyMLP(n_in, 1, fit.width, fit.depth)
     stack = CriticStack(template, count)
@@ -72,7 +71,8 @@ def fit_critics(fit: CriticFit, draw: Batches, n_in: int, seed: int, count: int 
     rng = torch.Generator().manual_seed(seed)
     for step in range(fit.steps):
         if step % fit.reuse == 0:
-            real, fake = draw()
+            real = draw_real()
+        fake = draw_fake(real)
         objective.before_critic_step(stack)
         loss, _ = objective.critic_loss(stack, real, fake, rng)
         optimizer.zero_grad(set_to_none=True)

@@ -49,7 +49,7 @@ def compute(profile) -> tuple[dict, dict]:
         settings["fits"][name] = dataclasses.asdict(fit)
         real = Gaussian1D(fit.batch_size, seed + 1, mean=setup.real[0], std=setup.real[1])
         fake = Gaussian1D(fit.batch_size, seed + 2, mean=setup.fake[0], std=setup.fake[1])
-        (critic,) = fit_critics(fit, lambda: (real.next(), fake.next()), 1, seed)
+        (critic,) = fit_critics(fit, real.next, lambda _: fake.next(), 1, seed)
         values, slope = value_and_slope(critic, x)
         if name == "gan":  # the discriminator's probability D = σ(logit) and its slope σ'·logit'
             prob = 1 / (1 + np.exp(-values))

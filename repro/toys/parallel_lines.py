@@ -48,10 +48,8 @@ def estimates(fit, thetas: np.ndarray, seed: int, eval_samples: int) -> list[dic
     real = ParallelLines(fit.batch_size, seed + 1)
     fakes = [ParallelLines(fit.batch_size, seed + 2, theta=float(t)) for t in thetas]
 
-    def draw():
-        return real.next().repeat(len(thetas), 1), torch.cat([fake.next() for fake in fakes])
-
-    critics = fit_critics(fit, draw, 2, seed, count=len(thetas))
+    critics = fit_critics(fit, lambda: real.next().repeat(len(thetas), 1),
+                          lambda _: torch.cat([fake.next() for fake in fakes]), 2, seed, count=len(thetas))
     a = ParallelLines(eval_samples, seed + 3).next()
     return [read_critic(fit.objective, critic, a, ParallelLines(eval_samples, seed + 4, theta=float(t)).next())
             for critic, t in zip(critics, thetas)]

@@ -43,11 +43,12 @@ def compute(profile) -> tuple[dict, dict]:
         sources = [TOY_DATASETS[dataset](fit.batch_size, seed + 1) for dataset in DATASETS]
         noises = [torch.Generator().manual_seed(seed + 2) for _ in DATASETS]
 
-        def draw():
-            real = torch.cat([source.next() for source in sources])
+        def fake(real):  # fresh noise at every critic step, also while a real batch is reused (wgan_toy.py)
             noise = torch.cat([torch.randn(real.shape[0] // len(DATASETS), 2, generator=g) for g in noises])
-            return real, real + setup.noise_std * noise
+            return real + setup.noise_std * noise
 
-        for dataset, critic in zip(DATASETS, fit_critics(fit, draw, 2, seed, count=len(DATASETS))):
+        critics = fit_critics(fit, lambda: torch.cat([source.next() for source in sources]), fake, 2, seed,
+                              count=len(DATASETS))
+        for dataset, critic in zip(DATASETS, critics):
             arrays[f"{dataset}.{name}"] = surface(critic, points, setup.grid_points)
     return arrays, settings
