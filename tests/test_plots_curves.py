@@ -69,10 +69,22 @@ def test_medfilt_kernel_shrinks_to_the_log(length, kernel):
     np.testing.assert_array_equal(medfilt(values), scipy.signal.medfilt(values.astype("float64"), kernel))
 
 
+def test_fig3_thumbnails_sit_at_the_papers_iterations_scaled_to_the_run(tmp_path):
+    """The paper joins its thumbnails to about 0, 10k, 50k, 100k, 300k, 500k and 600k of 600k generator iterations;
+    a 600-iteration run with a grid every 10 shows 0 (nearest saved: 10), 10, 50, 100, 300, 500 and 600, a
+    6,000-iteration one with a grid every 100 shows 100, 500, 1,000, 3,000, 5,000 and 6,000."""
+    for iters, every, expected in ((600, 10, [10, 50, 100, 300, 500, 600]),
+                                   (6000, 100, [100, 500, 1000, 3000, 5000, 6000])):
+        (tmp_path / str(iters) / "samples").mkdir(parents=True)
+        for gen_iter in range(every, iters + 1, every):
+            (tmp_path / str(iters) / "samples" / f"gen_{gen_iter:09d}.png").touch()
+        assert stage_iterations(tmp_path / str(iters), iters, paper_iters=600_000) == expected
+
+
 def test_thumbnails_crop_the_first_grid_image(results):
     run_dir = results / "runs" / "wgan-dcgan" / "seed0"
     assert nearest_sample(run_dir, 0) == 10 and nearest_sample(run_dir, 11) == 10
-    assert stage_iterations(run_dir, ITERS) == [10, 12]
+    assert stage_iterations(run_dir, ITERS, paper_iters=600_000) == [10, 12]
     grid = np.asarray(Image.open(run_dir / "samples" / "gen_000000012.png").convert("RGB"))
     first, second = grid_images(run_dir, 12, count=2)
     assert first.shape == (16, 16)  # MNIST: one channel, drawn with cmap gray

@@ -34,7 +34,8 @@ from repro.plots.style import (
 from repro.registry import RUNS
 
 LOG2 = math.log(2)
-THUMBNAILS = 7  # Fig 3: samples at about 0, 10k, 50k, 100k, 300k, 500k, 600k generator iterations
+FIG3_STAGES = (0, 10_000, 50_000, 100_000, 300_000, 500_000, 600_000)  # Fig 3's thumbnails, of 600k iterations
+THUMBNAILS = len(FIG3_STAGES)
 JS_NEAR_LOG2 = 0.9  # "stays close to log 2": the share of iterations with JS ≥ 0.9·log 2
 
 
@@ -98,9 +99,10 @@ def add_log2_line(ax) -> None:
                 ha="right", va="top", fontsize=8, color="0.3")
 
 
-def stage_iterations(run_dir: Path, last_iter: int, stages: int = THUMBNAILS) -> list[int]:
-    """Saved sample iterations nearest to `stages` evenly spread points of 0..last_iter, repeats dropped."""
-    nearest = [nearest_sample(run_dir, round(t)) for t in np.linspace(0, last_iter, stages)]
+def stage_iterations(run_dir: Path, iters: int, paper_iters: int) -> list[int]:
+    """Saved sample iterations nearest to Fig 3's thumbnail iterations scaled from the paper's `paper_iters` to
+    the run's `iters`, repeats dropped."""
+    nearest = [nearest_sample(run_dir, round(stage * iters / paper_iters)) for stage in FIG3_STAGES]
     return list(dict.fromkeys(nearest))
 
 
@@ -184,7 +186,7 @@ def wgan_fig3(job: FigureJob) -> list[Path]:
         ax.set_ylabel("Wasserstein estimate")
         ax.set_title(run)
         ax.legend(loc="best")
-        iterations = stage_iterations(curve.seed_dirs[0], curve.metas[0]["gen_iter"])
+        iterations = stage_iterations(curve.seed_dirs[0], curve.metas[0]["iters"], RUNS[run].iters)
         thumbnail_strip(fig, outer[1, column], curve, ax, iterations)
         curves.append(curve)
         shown = ", ".join(f"{i:,}" for i in iterations)
