@@ -185,6 +185,31 @@ def test_user_errors(reference, tmp_path):
     assert fidelity_extractor.register() == EXTRACTOR  # registering again is a no-op, not torch-fidelity's error
 
 
+def test_a_conditional_generator_is_measured_on_uniformly_drawn_classes(tmp_path):
+    """Table 3's AC-GAN ResNet: gan_cifar_resnet.py scores 50k samples of uniform random classes. Its generator
+    needs one label per sample; IS, FID and KID go through torch-fidelity's calculate_metrics with the labels drawn
+    from the evaluation seed (torch-fidelity's own label draw uses np.int, gone from NumPy since 1.24)."""
+    from repro.nets import Sizes, build
+
+    torch.manual_seed(0)
+    generator = build("resnet32_cond_g", Sizes(nz=128, nc=3, isize=32, width=8))
+    labels_seen = []
+    generator.register_forward_pre_hook(lambda module, args: labels_seen.append(args[1]))
+    images, sha = store(tmp_path, np.random.default_rng(0).integers(0, 256, (64, 3, 32, 32), dtype=np.uint8))
+    run = lambda: fidelity_metrics(generator, 128, images, sha, n_samples=1000, extractor=EXTRACTOR,  # noqa: E731
+                                   cache_root=tmp_path / "cache", device="cpu", seed=3, batch_size=100)
+    out = run()
+    assert {k for k, v in out.items() if isinstance(v, float)} == {
+        "is_1k_10split", "is_1k_10split_std", "fid_1k_train", "kid_1k_train", "kid_1k_train_std"}
+    assert all(math.isfinite(v) for v in out.values() if isinstance(v, float))
+    labels = torch.cat(labels_seen)
+    assert len(labels) == 1000 and [len(b) for b in labels_seen] == [100] * 10  # the batches of 100 sampled
+    counts = torch.bincount(labels, minlength=10)
+    assert len(counts) == 10 and counts.min() >= 60 and counts.max() <= 140  # uniform: 100 ± 4 standard deviations
+    labels_seen.clear()
+    assert run() == out and torch.equal(torch.cat(labels_seen), labels)  # the seed fixes the classes
+
+
 def _no_network(url, dst, **kwargs):
     raise urllib.error.URLError("[Errno -2] Name or service not known")
 

@@ -18,7 +18,9 @@ torch-fidelity computes the numbers; this module closes the traps around it that
   [−1, 1] floats are converted to uint8 and gray images repeated to three channels; the store is read lazily.
 - Sampling: the generator runs in train mode (batch-statistics BN, as the official WGAN codes sample) under
   torch-fidelity's no_grad, in batches of `batch_size` from its normal noise seeded by `seed`; the generator's mode
-  and BN running statistics are restored afterwards.
+  and BN running statistics are restored afterwards. A conditional generator gets uniformly drawn classes, as
+  gan_cifar_resnet.py scores its AC-GAN model; they are drawn here, from `seed`, because torch-fidelity's own
+  conditional sampling calls `np.int`, which NumPy removed in 1.24.
 
 Results are named by protocol (DESIGN.md §3): `fid_2k_train` is FID of 2048 samples against the training set.
 """
@@ -123,7 +125,7 @@ def fidelity_metrics(generator: torch.nn.Module, nz: int, reference, reference_s
     device = torch.device(device)
     kid_subset_size = min(KID_SUBSET_SIZE, n_samples, len(reference)) if "kid" in metrics else None
     kwargs = {
-        "input1": _Uint8Generator(generator, nz, tuple(reference.shape[1:])), "input1_model_z_type": "normal",
+        "input1": _Uint8Generator(generator, nz, tuple(reference.shape[1:]), seed), "input1_model_z_type": "normal",
         "input1_model_z_size": nz, "input1_model_num_samples": n_samples,
         "isc": "isc" in metrics, "fid": "fid" in metrics, "kid": "kid" in metrics, "isc_splits": ISC_SPLITS,
         "feature_extractor": extractor, "cuda": device.type == "cuda", "batch_size": batch_size, "rng_seed": seed,
@@ -176,11 +178,15 @@ def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
 
 
 class _Uint8Generator(torch_fidelity.GenerativeModelBase):
-    """The generator as torch-fidelity's input1: normal noise N×nz in, uint8 N×3×H×W out."""
+    """The generator as torch-fidelity's input1: normal noise N×nz in, uint8 N×3×H×W out; a conditional generator
+    (`n_classes`) is given uniform random classes from a generator seeded by `seed`. torch-fidelity is told
+    `num_classes` 0, so its own label draw never runs."""
 
-    def __init__(self, generator: torch.nn.Module, nz: int, item_shape: tuple):
+    def __init__(self, generator: torch.nn.Module, nz: int, item_shape: tuple, seed: int):
         super().__init__()
         self.generator, self.nz, self.item_shape = generator, nz, item_shape
+        self.n_classes = getattr(generator, "n_classes", None) or 0
+        self.classes = torch.Generator().manual_seed(seed)
 
     @property
     def z_size(self):
@@ -195,7 +201,11 @@ class _Uint8Generator(torch_fidelity.GenerativeModelBase):
         return 0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        images = self.generator(z)
+        if self.n_classes:
+            labels = torch.randint(self.n_classes, (len(z),), generator=self.classes).to(z.device)
+            images = self.generator(z, labels)
+        else:
+            images = self.generator(z)
         if tuple(images.shape[1:]) != self.item_shape:
             raise DataError(f"the generator makes {'×'.join(map(str, images.shape[1:]))} images but the reference "
                             f"store holds {'×'.join(map(str, self.item_shape))}; measure against the run's own data")
