@@ -137,6 +137,9 @@ class RunConfig:
     snapshot_every: int
     gen_batch_multiple: int = 1  # the generator step's batch is this many critic batches (gan_cifar_resnet.py: 2)
     gan_loss_halved: bool = False  # ½[BCE(real) + BCE(fake)], the WGAN-GP scripts' MODE dcgan (repro.objectives.GAN)
+    bn_groups: int = 1  # generator batches normalised in this many equal groups (gan_cifar_resnet.py's 2 towers)
+    eval_batch: int = 64  # evaluation's generator batch (gan_cifar.py, gan_cifar_resnet.py: 100)
+    dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py)
     acgan_scales: tuple[float, float] | None = None  # AC-GAN class-loss weights (critic, generator); None = off
     train_subset: int | None = None  # seeded subset of the source that is trained on
     validation_every: int = 0  # iterations between validation critic losses (0: none)
@@ -266,11 +269,16 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
                           f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")
     if iters is not None and iters < 1:
         raise ConfigError(f"--iters {iters}: must be a positive number of generator iterations")
+    batch_size = per_run(profile.batch_per_run, run.name) or run.batch_size
+    if batch_size % run.bn_groups:
+        raise ConfigError(f"{profile.path}: train.batch_per_run gives {run_name} batch {batch_size}, which its "
+                          f"{run.bn_groups} groups of batch statistics (the official code's towers) cannot split "
+                          f"evenly; use a multiple of {run.bn_groups}")
     return RunConfig(
         run=run.name, profile=profile.name, seed=seed, objective=run.objective,
         generator=run.generator, critic=run.critic, dataset=run.dataset, data_source=source,
         iters=iters or per_run(profile.iters_per_run, run.name) or profile.iters or run.iters,
-        batch_size=per_run(profile.batch_per_run, run.name) or run.batch_size, nz=run.nz,
+        batch_size=batch_size, nz=run.nz,
         image_size=run.image_size or profile.image_size,
         width_g=profile.widths[get_arch(run.generator).family], width_d=profile.widths[get_arch(run.critic).family],
         n_extra_layers=run.n_extra_layers, critic_norm=run.critic_norm, opt_g=run.opt_g, opt_d=run.opt_d,
@@ -278,7 +286,8 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, gan_loss_halved=run.gan_loss_halved,
         lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
-        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple,
+        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple, bn_groups=run.bn_groups,
+        eval_batch=run.eval_batch, dequantize=run.dequantize,
         acgan_scales=run.acgan_scales,
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),

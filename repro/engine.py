@@ -110,7 +110,8 @@ class Engine:
         random.seed(int(init_seed))
         self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
                                  replacement=cfg.sampling == "replacement", labeled=cfg.acgan_scales is not None,
-                                 subset=cfg.train_subset, hold_out=cfg.hold_out)
+                                 subset=cfg.train_subset, hold_out=cfg.hold_out,
+                                 pixel_scale=128.0 if cfg.dequantize else 127.5)
         self.G = build_net(cfg, "generator", self.data.shape).to(device)
         self.D = build_net(cfg, "critic", self.data.shape).to(device)
         self.channels_last = use_channels_last(cfg, self.G, self.D)
@@ -149,11 +150,18 @@ class Engine:
         return torch.randn(n, self.cfg.nz, generator=self.noise, device=self.device)
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
-        return self.G(self._z(n), labels) if self.n_classes else self.G(self._z(n))
+        """n fakes from fresh noise, normalised in `bn_groups` groups of n / bn_groups (one G call each)."""
+        z = self._z(n).chunk(self.cfg.bn_groups)
+        if self.n_classes:
+            return torch.cat([self.G(zs, ls) for zs, ls in zip(z, labels.chunk(self.cfg.bn_groups))])
+        return torch.cat([self.G(zs) for zs in z]) if len(z) > 1 else self.G(z[0])
 
     def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The next real batch (and its classes on a conditional run), in the generator's value range."""
+        """The next real batch (and its classes on a conditional run), in the generator's value range; dequantised
+        with U[0, 1/128) noise where the run follows gan_cifar_resnet.py."""
         real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
+        if self.cfg.dequantize:
+            real.add_(torch.rand(real.shape, generator=self.noise, device=self.device), alpha=1 / 128)
         return self._generator_range(real), labels
 
     def _generator_range(self, real: torch.Tensor) -> torch.Tensor:

@@ -42,6 +42,11 @@ class Run:
     gan_loss_halved: bool = False  # the discriminator cost ½[BCE(real) + BCE(fake)] of the WGAN-GP scripts' MODE dcgan
     batch_size: int = 64
     gen_batch_multiple: int = 1
+    # gan_cifar_resnet.py's N_GPUS = 2 towers (its device list doubled on one GPU): each generator batch is
+    # normalised in this many equal groups (the critic step's 64 fakes as 2 × 32, the generator step's 128 as 2 × 64)
+    bn_groups: int = 1
+    eval_batch: int = 64  # evaluation samples the generator in batches of this many (BN statistics over each)
+    dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py), not 2·(x/255 − 0.5)
     acgan_scales: tuple[float, float] | None = None  # (critic, generator) class-loss weights of an AC-GAN run
     nz: int = 100
     n_extra_layers: int = 0
@@ -101,7 +106,7 @@ _toy_gp = dict(_toy, objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, gp_lambd
 # Clipping = MODE wgan (TF RMSProp 5e-5, clip 0.01 after each critic step, critic BN); GP + Adam = MODE wgan-gp;
 # GP + RMSProp is not a code mode (same optimizer and rate as clipping, from the paper); DCGAN = MODE dcgan.
 _cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="cifar10", iters=200_000, nz=128,
-              image_size=32, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
+              image_size=32, eval_batch=100, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
 RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
 
 # Standard GAN on the toys: gan_toy.py has no GAN mode, so its sibling scripts' MODE=dcgan (spec/wgangp.md §3.1).
@@ -152,11 +157,13 @@ _mnist = dict(paper="wgangp", dataset="mnist", iters=20_000, nz=128, image_size=
 
 # WGAN-GP Table 3 (spec/wgangp.md §3.4, App. F): gan_cifar_resnet.py, 100k iterations, Adam 2e-4 (β1 0, β2 0.9)
 # decayed linearly to 0, the generator step on 2 × 64 samples, no critic normalisation; the supervised model adds
-# conditional BN and the AC-GAN head (class-loss weights 1.0 for the critic, 0.1 for the generator).
+# conditional BN and the AC-GAN head (class-loss weights 1.0 for the critic, 0.1 for the generator). Its two towers
+# normalise the fakes in 2 groups; real pixels are scaled by 256 and dequantised; IS samples come in batches of 100.
 ADAM_RESNET = OptimSpec("adam_tf", 2e-4, (0.0, 0.9))
 _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100_000, nz=128, image_size=32,
                opt_g=ADAM_RESNET, opt_d=ADAM_RESNET, lr_decay=True, gen_batch_multiple=2, critic_norm="none",
-               figures=("wgangp-table3",), source="spec/wgangp.md §1 Table 3, §3.4, App. F")
+               bn_groups=2, eval_batch=100, dequantize=True, figures=("wgangp-table3",),
+               source="spec/wgangp.md §1 Table 3, §3.4, App. F")
 
 # WGAN-GP Tables 1-2 / App. B-C (spec/wgangp.md §1 Tables 1, 2, 5, App. B, C): architectures drawn from Table 1
 # by a seeded sampler (repro.nets.random_arch), each trained with the standard GAN (DCGAN's Adam 2e-4, β 0.5/0.999)

@@ -15,10 +15,11 @@ SUBSET_SEED = 0  # every run and seed with a training subset gets the same image
 
 
 def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device,
-                 replacement: bool = False, labeled: bool = False, subset: int | None = None, hold_out: int = 0):
+                 replacement: bool = False, labeled: bool = False, subset: int | None = None, hold_out: int = 0,
+                 pixel_scale: float = 127.5):
     """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store; `labeled`
     also serves each image's class (conditional runs); `subset` trains on that many of the images, `hold_out`
-    on all but that many (`split`)."""
+    on all but that many (`split`); pixels x become x/pixel_scale − 1 (`signed`)."""
     if source in TOY_DATASETS:
         if labeled:
             raise DataError(f"{source}: toy data has no class labels; a conditional run needs a labelled image store")
@@ -28,7 +29,7 @@ def open_sampler(source: str, image_size: int, batch_size: int, seed: int, devic
     if subset or hold_out:
         keep = split(len(images), source, subset, hold_out)[0]
         images, labels = images[keep], None if labels is None else labels[keep]
-    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels)
+    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels, pixel_scale=pixel_scale)
 
 
 def split(count: int, source: str, subset: int | None = None, hold_out: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -54,11 +55,12 @@ def validation_images(cfg) -> np.ndarray:
     return np.asarray(images[split(len(images), cfg.data_source, cfg.train_subset, cfg.hold_out)[1]])
 
 
-def signed(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images as float32 in [−1, 1], the range every net is trained on."""
+def signed(images: torch.Tensor, pixel_scale: float = 127.5) -> torch.Tensor:
+    """uint8 images as float32 x/pixel_scale − 1: 2·(x/255 − 0.5) in [−1, 1], the range every net is trained on, or
+    with 128 the 2·(x/256 − 0.5) of gan_cifar_resnet.py."""
     # contiguous_format: a 1-channel batch is also "channels-last", and .float() would keep that layout, which
     # PyTorch propagates through the convolutions (its CPU backward of the 101-layer ResNet critic then crashed)
-    return images.to(torch.float32, memory_format=torch.contiguous_format).div_(127.5).sub_(1.0)
+    return images.to(torch.float32, memory_format=torch.contiguous_format).div_(pixel_scale).sub_(1.0)
 
 
 def load_images(source: str, image_size: int) -> np.ndarray:
@@ -95,14 +97,15 @@ class ImageSampler:
     REPLACEMENT_BLOCK = 1024  # batches drawn per plan when sampling with replacement
 
     def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device,
-                 replacement: bool = False, placement: str | None = None, labels: np.ndarray | None = None):
+                 replacement: bool = False, placement: str | None = None, labels: np.ndarray | None = None,
+                 pixel_scale: float = 127.5):
         if len(images) < batch_size:
             raise DataError(f"{len(images)} images are fewer than one batch of {batch_size}")
         if labels is not None and len(labels) != len(images):
             raise DataError(f"{len(labels)} labels for {len(images)} images: the store's labels.npy does not match")
         self.images, self.shape = images, tuple(images.shape[1:])
         self.labels = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
-        self.batch_size, self.device, self.replacement = batch_size, device, replacement
+        self.batch_size, self.device, self.replacement, self.pixel_scale = batch_size, device, replacement, pixel_scale
         self.placement = placement or self._choose_placement(images, device)
         self.resident = torch.from_numpy(np.asarray(images)).to(device) if self.placement == "resident" else None
         self.gather = ThreadPoolExecutor(1) if self.placement == "prefetch" else None
@@ -163,7 +166,7 @@ class ImageSampler:
             batch = batch.to(self.device)
             self.consumed = self._plan_state()
         labels = None if self.labels is None else self.labels[index.cpu()].to(self.device)
-        return signed(batch), labels
+        return signed(batch, self.pixel_scale), labels
 
     def state_dict(self) -> dict:
         return dict(self.consumed)

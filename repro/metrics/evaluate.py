@@ -30,7 +30,6 @@ from repro.errors import DataError
 from repro.metrics import count_tag, to_uint8
 
 EVAL_SEED = 2020  # torch-fidelity's default rng_seed; one fixed draw of noise and real data for every snapshot
-BATCH = 64
 
 
 def snapshots(run_dir: Path) -> list[Path]:
@@ -45,14 +44,14 @@ def read_run_config(run_dir: Path) -> RunConfig:
 
 
 @torch.no_grad()
-def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device) -> torch.Tensor:
-    """n samples in [−1, 1] on the CPU from fixed noise, in training-size batches with batch-statistics BN (train
-    mode), as the official codes sample."""
+def generate(G: torch.nn.Module, nz: int, n: int, device: torch.device, batch: int = 64) -> torch.Tensor:
+    """n samples in [−1, 1] on the CPU from fixed noise, in batches of `batch` (the run's `eval_batch`) with
+    batch-statistics BN (train mode), as the official codes sample."""
     noise = torch.Generator().manual_seed(EVAL_SEED)
     G.train()
     out = []
-    for start in range(0, n, BATCH):
-        z = torch.randn(min(BATCH, n - start), nz, generator=noise).to(device)
+    for start in range(0, n, batch):
+        z = torch.randn(min(batch, n - start), nz, generator=noise).to(device)
         classes = getattr(G, "n_classes", None)  # a conditional generator samples uniform classes
         out.append((G(z, torch.randint(classes, (len(z),), generator=noise).to(device)) if classes else G(z)).cpu())
     images = torch.cat(out)
@@ -115,7 +114,7 @@ class Evaluator:
     def _toy(self, G) -> dict:
         from repro.metrics.toy import MIXTURES, exact_w1, mode_coverage
 
-        fake = generate(G, self.cfg.nz, self.spec.toy_samples, self.device).numpy()
+        fake = generate(G, self.cfg.nz, self.spec.toy_samples, self.device, self.cfg.eval_batch).numpy()
         tag = count_tag(self.spec.toy_samples)
         row = {f"w1_{tag}": exact_w1(self.real, fake)}
         if self.cfg.data_source in MIXTURES:
@@ -126,7 +125,7 @@ class Evaluator:
     def _images(self, G, n: int, swd: bool = True) -> dict:
         row = {}
         if swd and "swd" in self.spec.image:
-            fake = to_uint8(generate(G, self.cfg.nz, n, self.device))
+            fake = to_uint8(generate(G, self.cfg.nz, n, self.device, self.cfg.eval_batch))
             result = self._swd(fake)
             tag = count_tag(n)
             row.update({f"swd_{tag}_{res}px": v for res, v in result["levels"].items()})
@@ -136,7 +135,8 @@ class Evaluator:
 
             values = fidelity_metrics(G, self.cfg.nz, self.images, self.sha256, metrics=self.spec.fidelity,
                                       n_samples=n, extractor=self.spec.extractor, weights=self.weights,
-                                      cache_root=self.cache_root, device=self.device, seed=EVAL_SEED)
+                                      cache_root=self.cache_root, device=self.device, seed=EVAL_SEED,
+                                      batch_size=self.cfg.eval_batch)
             self.protocol[f"kid_subset_size_{count_tag(n)}"] = values.get("kid_subset_size")
             row.update({k: v for k, v in values.items() if isinstance(v, float)})
         return row
