@@ -2,6 +2,7 @@
 
 import dataclasses
 import fnmatch
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,8 @@ class RunConfig:
     bn_groups: int = 1  # generator batches normalised in this many equal groups (gan_cifar_resnet.py's 2 towers)
     eval_batch: int = 64  # evaluation's generator batch (gan_cifar.py, gan_cifar_resnet.py: 100)
     dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py)
+    inception_every: int = 0  # the script's own Inception-score cadence, where the profile measures IS (0: none)
+    inception_samples: int = 0
     acgan_scales: tuple[float, float] | None = None  # AC-GAN class-loss weights (critic, generator); None = off
     train_subset: int | None = None  # seeded subset of the source that is trained on
     validation_every: int = 0  # iterations between validation critic losses (0: none)
@@ -164,7 +167,8 @@ class RunConfig:
         """Plain YAML-able values (tuples become lists), so a saved config compares equal to a fresh one."""
         return yaml.safe_load(yaml.safe_dump(dataclasses.asdict(self)))
 
-    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile", "channels_last")) -> list[str]:
+    def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile", "channels_last",
+                                                  "inception_every", "inception_samples")) -> list[str]:
         mine = self.to_dict()
         return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
 
@@ -269,6 +273,7 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
                           f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")
     if iters is not None and iters < 1:
         raise ConfigError(f"--iters {iters}: must be a positive number of generator iterations")
+    inception_every = run.inception_every if "is" in profile.metrics.image else 0
     batch_size = per_run(profile.batch_per_run, run.name) or run.batch_size
     if batch_size % run.bn_groups:
         raise ConfigError(f"{profile.path}: train.batch_per_run gives {run_name} batch {batch_size}, which its "
@@ -286,8 +291,9 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         gp_lambda=run.gp_lambda, gp_one_sided=run.gp_one_sided, gan_loss_halved=run.gan_loss_halved,
         lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
-        snapshot_every=profile.metrics.every, gen_batch_multiple=run.gen_batch_multiple, bn_groups=run.bn_groups,
-        eval_batch=run.eval_batch, dequantize=run.dequantize,
+        snapshot_every=math.gcd(profile.metrics.every, inception_every), gen_batch_multiple=run.gen_batch_multiple,
+        bn_groups=run.bn_groups, eval_batch=run.eval_batch, dequantize=run.dequantize, inception_every=inception_every,
+        inception_samples=run.inception_samples if inception_every else 0,
         acgan_scales=run.acgan_scales,
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),
         validation_every=run.validation_every and (profile.validation_every or run.validation_every),

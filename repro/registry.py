@@ -47,6 +47,10 @@ class Run:
     bn_groups: int = 1
     eval_batch: int = 64  # evaluation samples the generator in batches of this many (BN statistics over each)
     dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py), not 2·(x/255 − 0.5)
+    # the Inception score the official script logs while training: `inception_samples` samples (10 splits) every
+    # `inception_every` generator iterations, measured where the profile measures IS (0: none beyond the profile's)
+    inception_every: int = 0
+    inception_samples: int = 0
     acgan_scales: tuple[float, float] | None = None  # (critic, generator) class-loss weights of an AC-GAN run
     nz: int = 100
     n_extra_layers: int = 0
@@ -102,11 +106,13 @@ _toy_wgan = dict(_toy, objective="wgan", opt_g=OptimSpec("rmsprop_tf", 5e-5), op
                  clip_when="after_step")
 _toy_gp = dict(_toy, objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, gp_lambda=0.1)
 
-# WGAN-GP Figure 3 (spec/wgangp.md §3.3): gan_cifar.py's nets (DIM 128, z 128, batch 64, 200k iterations).
+# WGAN-GP Figure 3 (spec/wgangp.md §3.3, §5.1): gan_cifar.py's nets (DIM 128, z 128, batch 64, 200k iterations) and
+# its curve: the Inception score of 1,000 samples (10 splits of 100, Generator(100)) every 1,000 iterations.
 # Clipping = MODE wgan (TF RMSProp 5e-5, clip 0.01 after each critic step, critic BN); GP + Adam = MODE wgan-gp;
 # GP + RMSProp is not a code mode (same optimizer and rate as clipping, from the paper); DCGAN = MODE dcgan.
 _cifar = dict(paper="wgangp", generator="cifar_g", critic="cifar_d", dataset="cifar10", iters=200_000, nz=128,
-              image_size=32, eval_batch=100, figures=("wgangp-fig3",), source="spec/wgangp.md §1 Fig 3, §3.3")
+              image_size=32, eval_batch=100, inception_every=1000, inception_samples=1000, figures=("wgangp-fig3",),
+              source="spec/wgangp.md §1 Fig 3, §3.3, §5.1")
 RMSPROP_TF_5E5 = OptimSpec("rmsprop_tf", 5e-5)
 
 # Standard GAN on the toys: gan_toy.py has no GAN mode, so its sibling scripts' MODE=dcgan (spec/wgangp.md §3.1).

@@ -10,7 +10,8 @@ import yaml
 from repro.config import MetricsSpec, load_profile, resolve
 from repro.metrics.evaluate import evaluate
 from repro.train import train
-from tests.conftest import TINY, repro_cli
+from tests import fidelity_extractor
+from tests.conftest import ROOT, TINY, repro_cli
 
 TOY, IMAGE = "toy-8gaussians-gp", "wgan-dcgan"
 
@@ -90,6 +91,31 @@ def test_offline_inception_metrics_without_weights_exit_2_with_the_fix(runs, tmp
     assert proc.returncode == 2
     assert str(tmp_path / "w.pth") in proc.stderr and "weights-inception-2015-12-05-6726825d.pth" in proc.stderr
     assert "curl" in proc.stderr and not (tmp_path / "m.csv").exists()
+
+
+def test_wgangp_fig3_runs_add_gan_cifar_py_inception_score_where_the_profile_measures_one(tmp_path):
+    """gan_cifar.py logs the Inception score of 1,000 samples every 1,000 generator iterations: the paper profile
+    snapshots those runs every 1,000 and measures is_1k_10split there, beside its own protocol every 20k; a
+    profile without the Inception score (the default) leaves the curve out."""
+    paper, default = (load_profile(ROOT / "configs" / f"{name}.yaml") for name in ("paper", "default"))
+    fig3 = resolve("cifar-gp-adam", paper, 0)
+    assert (fig3.inception_every, fig3.inception_samples, fig3.snapshot_every) == (1000, 1000, 1000)
+    assert resolve("wgan-dcgan", paper, 0).inception_every == 0 and resolve("wgan-dcgan", paper, 0).snapshot_every \
+        == 20_000
+    assert (resolve("cifar-gp-adam", default, 0).inception_every, resolve("cifar-gp-adam", default, 0).snapshot_every) \
+        == (0, 100)
+    # the same protocol at a test's scale: the profile's metrics every 6, the run's Inception score every 2
+    profile = load_profile(TINY)
+    spec = dataclasses.replace(profile.metrics, image=("swd", "is"), every=6, samples=32,
+                               extractor=fidelity_extractor.register())
+    cfg = dataclasses.replace(resolve("cifar-gp-adam", profile, 0, iters=6), inception_every=2, inception_samples=20,
+                              snapshot_every=2)
+    train(cfg, tmp_path / "run", "cpu", quiet=True)
+    table = pd.read_csv(evaluate(tmp_path / "run", tmp_path / "m.csv", spec, "cpu", quiet=True)).set_index("gen_iter")
+    assert list(table.index) == [0, 2, 4, 6]
+    assert table["is_20_10split"].notna().all() and (table["is_20_10split"] >= 1).all()
+    for column in ("swd_32", "is_32_10split"):
+        assert table[column].notna().tolist() == [True, False, False, True]  # the profile's cadence and the end
 
 
 def test_metrics_spec_defaults_and_torch_fidelity_names():

@@ -69,6 +69,17 @@ def test_an_unevaluated_run_is_named(results, tmp_path):
         draw(NAME, profile, results=copy, out_dir=tmp_path / "out")
 
 
+def test_wgangp_fig3_draws_gan_cifar_py_inception_curve_before_the_profiles_sparser_score():
+    from repro.plots.quality import _fig3_metric
+
+    nan = float("nan")
+    metrics = pd.DataFrame({"gen_iter": [0, 1000, 2000], "swd_2k": [3.0, nan, 2.0],
+                            "is_10k_10split": [1.1, nan, 2.2], "is_1k_10split": [1.0, 1.5, 2.0]})
+    assert _fig3_metric("cifar-gp-adam", metrics)[0] == "is_1k_10split"
+    assert _fig3_metric("cifar-gp-adam", metrics.drop(columns="is_1k_10split"))[0] == "is_10k_10split"
+    assert _fig3_metric("cifar-gp-adam", metrics[["gen_iter", "swd_2k"]])[0] == "swd_2k"
+
+
 def test_wgangp_fig3_plots_each_runs_metric_against_iterations_and_wall_clock(results, tmp_path):
     profile, root = results
     paths = draw("wgangp-fig3", profile, results=root, out_dir=tmp_path)

@@ -85,8 +85,10 @@ class Evaluator:
         pick = np.sort(np.random.default_rng(EVAL_SEED).choice(len(self.images), spec.samples, replace=False))
         self.real = torch.from_numpy(self.images[pick]) if "swd" in spec.image else None
         self.sha256 = _content_sha256(cfg.data_source, self.images)
-        self.protocol.update(image=list(spec.image), samples=spec.samples, final_samples=spec.final_samples,
-                             reference_sha256=self.sha256, n_reference=len(self.images))
+        self.protocol.update(image=list(spec.image), every=spec.every, samples=spec.samples,
+                             final_samples=spec.final_samples, reference_sha256=self.sha256,
+                             n_reference=len(self.images), inception_every=cfg.inception_every,
+                             inception_samples=cfg.inception_samples, eval_batch=cfg.eval_batch)
         if spec.fidelity:
             self.protocol.update(extractor=spec.extractor, weights_sha256=weights_sha256)
 
@@ -96,12 +98,21 @@ class Evaluator:
         G.load_state_dict(state["G"])
         return G.to(self.device), state
 
-    def measure(self, G: torch.nn.Module, final: bool) -> dict:
+    def measure(self, G: torch.nn.Module, gen_iter: int, final: bool) -> dict:
+        """The profile's metrics, the final samples' at the last snapshot and, where the run's script logs its own
+        Inception score and the profile measures IS, that score at its cadence (`inception_every`): the profile's
+        metrics then only every `metrics.every` iterations. The last snapshot gets all of them."""
         if self.toy:
             return self._toy(G)
-        row = self._images(G, self.spec.samples)
+        curve = self.cfg.inception_every if "is" in self.spec.image else 0
+        row = {}
+        if not curve or gen_iter % self.spec.every == 0 or final:
+            row.update(self._images(G, self.spec.samples))
         if final and self.spec.final_samples and self.spec.final_samples != self.spec.samples:
             row.update(self._images(G, self.spec.final_samples, swd=False))
+        n = self.cfg.inception_samples
+        if curve and (gen_iter % curve == 0 or final) and f"is_{count_tag(n)}_10split" not in row:
+            row.update(self._images(G, n, swd=False, fidelity=("isc",)))
         return row
 
     @functools.cached_property
@@ -122,7 +133,9 @@ class Evaluator:
             row.update({f"modes_{tag}": covered, f"high_quality_{tag}": quality})
         return row
 
-    def _images(self, G, n: int, swd: bool = True) -> dict:
+    def _images(self, G, n: int, swd: bool = True, fidelity: tuple[str, ...] | None = None) -> dict:
+        """SWD and the profile's torch-fidelity metrics (or `fidelity`) of n samples."""
+        fidelity = self.spec.fidelity if fidelity is None else fidelity
         row = {}
         if swd and "swd" in self.spec.image:
             fake = to_uint8(generate(G, self.cfg.nz, n, self.device, self.cfg.eval_batch))
@@ -130,10 +143,10 @@ class Evaluator:
             tag = count_tag(n)
             row.update({f"swd_{tag}_{res}px": v for res, v in result["levels"].items()})
             row[f"swd_{tag}"] = result["mean"]
-        if self.spec.fidelity:
+        if fidelity:
             from repro.metrics.fidelity import fidelity_metrics
 
-            values = fidelity_metrics(G, self.cfg.nz, self.images, self.sha256, metrics=self.spec.fidelity,
+            values = fidelity_metrics(G, self.cfg.nz, self.images, self.sha256, metrics=fidelity,
                                       n_samples=n, extractor=self.spec.extractor, weights=self.weights,
                                       cache_root=self.cache_root, device=self.device, seed=EVAL_SEED,
                                       batch_size=self.cfg.eval_batch)
@@ -172,7 +185,7 @@ def evaluate(run_dir: str | Path, out: str | Path, spec: MetricsSpec, device: st
     for snapshot in tqdm(todo, desc=f"evaluate {cfg.run} seed{cfg.seed}", unit="snapshot",
                          disable=quiet or not sys.stderr.isatty()):
         G, state = evaluator.generator(snapshot)
-        values = evaluator.measure(G, final=state["gen_iter"] == last)
+        values = evaluator.measure(G, state["gen_iter"], final=state["gen_iter"] == last)
         rows.append({"gen_iter": state["gen_iter"], "wall_s": round(state["wall_s"], 3), **values})
         atomic.write_json(protocol_path, evaluator.protocol)
         atomic.write_text(out, pd.DataFrame(rows).sort_values("gen_iter").to_csv(index=False))

@@ -14,18 +14,23 @@ from PIL import Image
 
 from repro import sweep, tables
 from repro.errors import DataError
-from repro.metrics import curves
+from repro.metrics import count_tag, curves
 from repro.plots import FigureJob, runs_for
 from repro.plots.curves import scale_note
 from repro.plots.style import fmt, saved_samples, styled
+from repro.registry import RUNS
 
 COLUMNS = 4
 FIG3_LABELS = {"cifar-clip-rmsprop": "Weight clipping", "cifar-gp-rmsprop": "Gradient Penalty (RMSProp)",
                "cifar-gp-adam": "Gradient Penalty (Adam)", "cifar-dcgan": "DCGAN"}  # the paper's legend
 
 
-def _fig3_metric(metrics: pd.DataFrame) -> tuple[str, str]:
-    """Inception score where it was measured (the paper's y axis), else the SWD average."""
+def _fig3_metric(run: str, metrics: pd.DataFrame) -> tuple[str, str]:
+    """The Inception score of the run's own curve (gan_cifar.py: 1,000 samples every 1,000 iterations, the paper's
+    y axis), else another Inception score where measured, else the SWD average."""
+    curve = f"is_{count_tag(RUNS[run].inception_samples)}_10split"
+    if curve in metrics and metrics[curve].notna().any():
+        return curve, "Inception score (higher is better)"
     for column in metrics.columns:
         if column.startswith("is_") and not column.endswith("_std"):
             return column, "Inception score (higher is better)"
@@ -45,8 +50,8 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
         if missing:
             raise DataError(f"{job.results / 'metrics' / run / f'seed{missing[0]}.csv'}: run not evaluated; "
                             f"run `python -m repro evaluate` on it or `snakemake {job.name}`")
-        column, label = _fig3_metric(seeds[0])
-        table = pd.concat(seeds).groupby("gen_iter")[[column, "wall_s"]].mean()
+        column, label = _fig3_metric(run, seeds[0])
+        table = pd.concat(seeds).dropna(subset=[column]).groupby("gen_iter")[[column, "wall_s"]].mean()
         for ax, x in ((by_iter, table.index), (by_time, table["wall_s"])):
             ax.plot(x, table[column], color=f"C{color}", label=FIG3_LABELS.get(run, run), marker=".", markersize=3)
         best = table[column].max() if column.startswith("is_") else table[column].min()
