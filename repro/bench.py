@@ -13,6 +13,7 @@ import torch
 from repro import atomic
 from repro.baseline import OfficialLoop, official_lsun_loader
 from repro.config import Profile, resolve
+from repro.cost import count_flops, experiment_of
 from repro.engine import Engine, resolve_device
 from repro.errors import DataError
 from repro.nets import PAPER_WIDTH
@@ -126,15 +127,11 @@ def _paper_profile(store: str, image_size: int) -> Profile:
 
 
 def iteration_flops(engine: Engine) -> int:
-    """FLOPs of one generator iteration (n_critic critic steps and the generator step), counted by PyTorch's
-    `FlopCounterMode` from the shapes of every convolution and matrix product run, forward and backward (the
-    penalty's double backward included) at 2 FLOPs per multiply-add; normalisation, activations and optimizer
-    updates are not counted. Runs (and so advances) one real iteration."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        engine.iteration(WARM_ITERS)
-    return counter.get_total_flops()
+    """FLOPs of one generator iteration (n_critic critic steps and the generator step), counted with PyTorch's FLOP
+    formulas from the shapes of every convolution and matrix product run, forward and backward (the penalty's double
+    backward included) at 2 FLOPs per multiply-add; normalisation, activations and optimizer updates are not
+    counted. Runs (and so advances) one real iteration."""
+    return count_flops(lambda: engine.iteration(WARM_ITERS))
 
 
 def matmul_peak(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
@@ -286,10 +283,9 @@ def _random_inception() -> torch.nn.Module:
 
 
 def _experiment(kind: str, name: str) -> str:
-    """The experiment a DAG job belongs to: the WGAN paper's image runs together, else a run's first figure."""
+    """The experiment a DAG job belongs to: a run's (repro.cost.experiment_of), a toy experiment's, or the rest."""
     if kind in ("train", "evaluate"):
-        run = get_run(name)
-        return "wgan: image runs (Figs 3-8)" if run.paper == "wgan" else f"wgangp: {run.figures[0]}"
+        return experiment_of(name)
     if kind == "toy":
         return f"toy critics: {name}"
     return "data, figures, tables"

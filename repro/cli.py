@@ -25,8 +25,8 @@ def _evaluate(args) -> int:
     from repro.metrics.evaluate import evaluate, read_run_config
 
     profile = load_profile(args.config) if args.config else None
-    spec = profile.metrics if profile else MetricsSpec()
     cfg = read_run_config(Path(args.run_dir))
+    spec = (profile.metrics if profile else MetricsSpec()).for_run(cfg.run)
     out = args.out or f"results/{cfg.profile}/metrics/{cfg.run}/seed{cfg.seed}.csv"
     device = args.device or (profile.device if profile else "auto")
     cache = args.cache or f"results/{cfg.profile}/metrics/cache"
@@ -115,6 +115,25 @@ def _table(args) -> int:
     return 0
 
 
+def _cost(args) -> int:
+    import sys
+
+    from tqdm import tqdm
+
+    from repro import atomic, cost
+    from repro.config import load_profile
+
+    profile = load_profile(args.config)
+    limit = args.max_runtime or profile.max_runtime
+    result = cost.profile_cost(profile, limit, lambda runs: tqdm(runs, desc="counting FLOPs", unit="run",
+                                                                 disable=args.quiet or not sys.stderr.isatty()))
+    out = args.out or f"results/{profile.name}/cost.json"
+    atomic.write_json(out, result)
+    print(cost.markdown(result))
+    print(f"written to {out}")
+    return 0
+
+
 def _bench(args) -> int:
     from repro import bench
 
@@ -170,10 +189,14 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--max-bad", type=float, default=0.01, help="fail when more than this fraction is undecodable")
     d.add_argument("--fast-decode", action="store_true",
                    help="decode JPEGs at reduced scale first (faster, not pixel-exact; difference recorded)")
-    for name, about in (("cifar10", "CIFAR-10 through torchvision (train and test stores)"),
+    for name, about in (("cifar10", "CIFAR-10 (train and test stores) through torchvision, or from an image folder"),
                         ("mnist", "MNIST through torchvision (train 50k / validation 10k / test stores)")):
         d2 = datasets.add_parser(name, help=about)
-        d2.add_argument("--root", required=True, help="torchvision dataset root")
+        source = d2.add_mutually_exclusive_group(required=True) if name == "cifar10" else d2
+        source.add_argument("--root", required=name != "cifar10", help="torchvision dataset root")
+        if name == "cifar10":
+            source.add_argument("--images", help="an image-folder copy: train/<class>/*.png|jpg and test/<class>/…, "
+                                                 "the classes airplane, automobile, …, truck")
         d2.add_argument("--download", action="store_true", help="download when the files are missing")
     datasets.add_parser("imagenet32", help="32x32 ImageNet npz batches (train and validation stores)").add_argument(
         "--root", required=True, help="the folder of train_data_batch_1..10.npz and val_data.npz")
@@ -216,6 +239,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", help="default results/<profile>")
     p.add_argument("--out", help="default results/<profile>/tables")
     p.set_defaults(handler=_table)
+
+    p = sub.add_parser("cost", help="FLOPs, estimated GPU-hours, SLURM time limits and disk of a profile's runs")
+    p.add_argument("--config", required=True, help="profile, e.g. configs/paper.yaml")
+    p.add_argument("--max-runtime", type=int, help="cap of a training job's time limit in minutes (default: the "
+                                                   "profile's resources.train.max_runtime)")
+    p.add_argument("--out", help="JSON file (default results/<profile>/cost.json)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cost)
 
     p = sub.add_parser("bench", help="throughput benchmarks")
     bench = p.add_subparsers(dest="bench", required=True)

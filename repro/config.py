@@ -28,12 +28,18 @@ class MetricsSpec:
     final_samples: int | None = None
     toy_samples: int = 1000
     extractor: str = "inception-v3-compat"
+    extractor_per_run: dict = dataclasses.field(default_factory=dict)
+    extractor_module: str | None = None
     inception_weights: str | None = None
 
     @property
     def fidelity(self) -> tuple[str, ...]:
         """The requested metrics computed by torch-fidelity, in its names (isc, fid, kid)."""
         return tuple({"is": "isc", "fid": "fid", "kid": "kid"}[m] for m in self.image if m != "swd")
+
+    def for_run(self, run: str) -> "MetricsSpec":
+        """This protocol with the feature extractor `extractor_per_run` gives `run` (a name or a pattern)."""
+        return dataclasses.replace(self, extractor=per_run(self.extractor_per_run, run) or self.extractor)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Profile:
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
     sweep: SweepSpec = SweepSpec()
+    max_runtime: int = 4320  # minutes: the cap of a training job's estimated time limit (resources.train)
 
     def trains(self, run: str) -> bool:
         """Whether this profile trains the registry run: every run but the random-architecture sweep's beyond
@@ -101,6 +108,26 @@ class Profile:
     @property
     def runs(self) -> list[str]:
         return [name for name in RUNS if self.trains(name)]
+
+    @property
+    def departures(self) -> list[str]:
+        """What this profile changes from the papers' scale, in the words captions and table headers use (empty:
+        the papers' scale)."""
+        changes = [("fewer generator iterations", self.iters or self.iters_per_run),
+                   ("smaller batches", self.batch_per_run),
+                   (f"{self.image_size}×{self.image_size} images", self.image_size != 64),
+                   ("narrower nets", any(w < PAPER_WIDTH[family] for family, w in self.widths.items())),
+                   ("other training subsets", self.subset_per_run),
+                   (f"{self.sweep.architectures} of the {SWEEP_SIZE} random architectures",
+                    self.sweep.architectures < SWEEP_SIZE),
+                   ("stand-in data (the bundled MNIST digits)", "mnist-bundled" in yaml.safe_dump(self.data))]
+        return [words for words, changed in changes if changed]
+
+    @property
+    def scale(self) -> str:
+        """'the papers' scale', else 'a reduced-scale reproduction (…what differs…)'."""
+        return f"a reduced-scale reproduction ({', '.join(self.departures)})" if self.departures else \
+            "the papers' scale"
 
 
 @dataclass(frozen=True)
@@ -215,7 +242,7 @@ def per_run(mapping: dict, run: str):
 def _check_run_keys(path: Path, key: str, mapping: dict) -> None:
     for name in mapping:
         if not any(fnmatch.fnmatchcase(run, name) for run in RUNS):
-            raise ConfigError(f"{path}: train.{key} has unknown run {name!r}{did_you_mean(name, RUNS)}; "
+            raise ConfigError(f"{path}: {key} has unknown run {name!r}{did_you_mean(name, RUNS)}; "
                               f"use a run name or a pattern such as 'lsun-*-wgan-gp' (`python -m repro runs` lists "
                               f"them)")
 
@@ -231,7 +258,8 @@ def load_profile(path: str | Path) -> Profile:
     check_profile(raw, str(path))
     train = raw["train"]
     for key in ("iters_per_run", "batch_per_run", "subset_per_run"):
-        _check_run_keys(path, key, train.get(key, {}))
+        _check_run_keys(path, f"train.{key}", train.get(key, {}))
+    _check_run_keys(path, "metrics.extractor_per_run", raw.get("metrics", {}).get("extractor_per_run", {}))
     return Profile(
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
         image_size=train.get("image_size", 64), widths={**PAPER_WIDTH, **train.get("widths", {})},
@@ -242,7 +270,8 @@ def load_profile(path: str | Path) -> Profile:
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
         validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
-        toys=ToySpec(**raw.get("toys", {})), sweep=_sweep(path, raw))
+        toys=ToySpec(**raw.get("toys", {})), sweep=_sweep(path, raw),
+        max_runtime=raw.get("resources", {}).get("train", {}).get("max_runtime", Profile.max_runtime))
 
 
 def _sweep(path: Path, raw: dict) -> SweepSpec:

@@ -33,6 +33,11 @@ def critic_steps(gen_iter: int, n_critic: int, warmup: Warmup | None) -> int:
     return n_critic
 
 
+def class_loss_of(D: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """AC-GAN: cross-entropy of the critic's class head (gan_cifar_resnet.py ACGAN)."""
+    return F.cross_entropy(D.scores_and_logits(images)[1], labels)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -168,10 +173,6 @@ class Engine:
         """[−1, 1] images mapped in place to [0, 1] for a sigmoid generator's critic."""
         return real.add_(1.0).mul_(0.5) if self.unit_range else real
 
-    def _class_loss(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """AC-GAN: cross-entropy of the critic's class head (gan_cifar_resnet.py ACGAN)."""
-        return F.cross_entropy(self.D.scores_and_logits(images)[1], labels)
-
     def iteration(self, gen_iter: int) -> tuple[int, dict[str, torch.Tensor]]:
         """Critic steps then one generator step. Returns the number of critic steps and device-side stats."""
         n_steps = critic_steps(gen_iter, self.cfg.n_critic, self.cfg.warmup)
@@ -187,7 +188,7 @@ class Engine:
         fake = self._generate(n, labels)
         loss_g = self.objective.generator_loss(self.D, fake)
         if self.n_classes:
-            class_loss = self._class_loss(fake, labels)
+            class_loss = class_loss_of(self.D, fake, labels)
             loss_g = loss_g + self.cfg.acgan_scales[1] * class_loss
             stats["acgan_g"] = class_loss.detach()
         self.opt_g.zero_grad(set_to_none=True)
@@ -208,7 +209,7 @@ class Engine:
             fake = self._generate(real.shape[0], labels)  # a conditional run's fakes take the real batch's classes
         loss, stats = self.objective.critic_loss(self.D, real, fake, self.noise)
         if self.n_classes:  # the critic's class loss on real images only
-            stats["acgan_d"] = self._class_loss(real, labels)
+            stats["acgan_d"] = class_loss_of(self.D, real, labels)
             loss = loss + self.cfg.acgan_scales[0] * stats["acgan_d"]
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()

@@ -203,8 +203,7 @@ def _table3_header(profile: Profile) -> str:
 
 
 def scale_phrase(profile: Profile) -> str:
-    scale = "the papers' scale" if profile.name == "paper" else "a reduced-scale reproduction on stand-in data"
-    return f"Profile `{profile.name}` ({scale})"
+    return f"Profile `{profile.name}` ({profile.scale})"
 
 
 def _runs_header(profile: Profile, table: pd.DataFrame) -> str:

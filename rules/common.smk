@@ -1,5 +1,7 @@
 # The profile as Snakemake validated it (with --config overrides and schema defaults), written once per change
 # to results/<profile>/profile.yaml: the file every `python -m repro` call of this DAG reads.
+import json
+
 import yaml
 
 from repro.config import load_profile, resolve
@@ -73,9 +75,23 @@ def store_manifest(run):
     return [f"{store}/manifest.json" for store in stores if store in PREPARED]
 
 
+TRAIN_RESOURCES = {"mem_mb": 4000, **config.get("resources", {}).get("train", {})}
+COST = f"{RESULTS}/cost.json"  # written by the cost job: every run's FLOPs, estimated GPU time and time limit
+ESTIMATED_RUNTIME = "runtime" not in TRAIN_RESOURCES
+
+
+def train_runtime(wildcards, input):
+    """A training job's time limit in minutes: the profile's fixed runtime, else the cost job's estimate."""
+    if not ESTIMATED_RUNTIME:
+        return TRAIN_RESOURCES["runtime"]
+    with open(input.cost) as f:
+        return json.load(f)["runs"][wildcards.run]["runtime_minutes"]
+
+
 wildcard_constraints:
     profile=PROFILE,
     run="|".join(RUNS),
     seed=r"\d+",
     name="|".join(FIGURES),
     experiment="|".join(EXPERIMENTS),
+

@@ -11,8 +11,10 @@ def _prepare_commands(entry):
             ([f"{lsun} --lmdb {spec['validation_lmdb']} --out {entry['validation']}"]
              if "validation_lmdb" in spec else [])
     if spec["dataset"] in SPLIT_DATASETS:  # writes every split side by side
-        download = " --download" if spec["dataset"] != "imagenet32" else ""  # ImageNet needs a login
-        return [f"python -m repro prepare {spec['dataset']} --root {spec['root']}{download} --size {size} "
+        # an image-folder copy of CIFAR-10 when given; otherwise the torchvision files (ImageNet needs a login)
+        source = f"--images {spec['images']}" if "images" in spec else \
+            f"--root {spec['root']}" + (" --download" if spec["dataset"] != "imagenet32" else "")
+        return [f"python -m repro prepare {spec['dataset']} {source} --size {size} "
                 f"--out {os.path.dirname(entry['store'])} --quiet"]
     return [f"python -m repro prepare {spec['dataset']} --size {size} --out {entry['store']} --quiet"]
 

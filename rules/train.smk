@@ -1,13 +1,28 @@
 # One job per registered run × seed. Only final.pt and meta.json are declared: the run directory's ckpt/ is
-# left alone by Snakemake, so a retried or requeued job resumes from its newest checkpoint.
+# left alone by Snakemake, so a retried or requeued job resumes from its newest checkpoint. Without a fixed
+# resources.train.runtime, each job's time limit comes from the cost job's FLOP count of its run.
 
 ON_GPU = config.get("device", "auto") != "cpu"
-TRAIN_RESOURCES = {"runtime": 60, "mem_mb": 4000, **config.get("resources", {}).get("train", {})}
+
+
+rule cost:
+    input:
+        PROFILE_FILE,  # rewritten only when the profile changes
+    output:
+        COST,
+    log:
+        f"{RESULTS}/logs/cost.log",
+    localrule: True
+    conda:
+        "../environment.yml"
+    shell:
+        "python -m repro cost --config {input} --out {output} --quiet > {log} 2>&1"
 
 
 rule train:
     input:
-        lambda wc: store_manifest(wc.run),
+        stores=lambda wc: store_manifest(wc.run),
+        cost=ancient(COST) if ESTIMATED_RUNTIME else [],  # ancient: a recount never reruns finished training
     output:
         final=f"{RESULTS}/runs/{{run}}/seed{{seed}}/final.pt",
         meta=f"{RESULTS}/runs/{{run}}/seed{{seed}}/meta.json",
@@ -22,7 +37,7 @@ rule train:
     threads: 4 if ON_GPU else 1
     resources:
         gpu=1 if ON_GPU else 0,
-        runtime=TRAIN_RESOURCES["runtime"],
+        runtime=train_runtime,
         mem_mb=TRAIN_RESOURCES["mem_mb"],
     conda:
         "../environment.yml"

@@ -22,6 +22,15 @@ def pytest_configure(config):
         torch.set_num_threads(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)
     flush_denormals()
+def pytest_terminal_summary(terminalreporter):
+    """What an end-to-end test measured (its `summary` property, e.g. the paper smoke DAG's job count per rule and
+    time), printed at the end of the session; the property travels from xdist workers with the test's report."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "summary":
+                terminalreporter.write_line(f"{report.nodeid}: {value}")
+
+
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 
 

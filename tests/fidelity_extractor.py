@@ -1,19 +1,27 @@
-"""A small deterministic feature extractor for torch-fidelity, registered through its own extension point
-(`register_feature_extractor`, ANCHORS.md §5.7), so the metrics' whole calculate_metrics path runs in tests
-without Inception's weights.
+"""Feature extractors for torch-fidelity in tests, registered through its own extension point
+(`register_feature_extractor`, ANCHORS.md §5.7), so the metrics' whole calculate_metrics path runs without
+Inception's weights. Importing this module registers both (a profile names it in `metrics.extractor_module`).
 
-It takes uint8 N×3×H×W (any size, pooled to 16×16) and gives 'feat' (54 image statistics: per-channel mean and
-std, mean and std of 16 fixed random 3×3 filters' rectified responses, a 4×4 map of mean brightness) for FID/KID,
-and 'logits' (a fixed random linear map of 'feat' to 10 classes) for IS. Noise, blur, colour and layout all move
-'feat'. Its two buffers are seeded; `feature_extractor_weights_path` may give others (a saved state dict).
+`repro-test-stats` takes uint8 N×3×H×W (any size, pooled to 16×16) and gives 'feat' (54 image statistics:
+per-channel mean and std, mean and std of 16 fixed random 3×3 filters' rectified responses, a 4×4 map of mean
+brightness) for FID/KID, and 'logits' (a fixed random linear map of 'feat' to 10 classes) for IS. Noise, blur,
+colour and layout all move 'feat'. Its two buffers are seeded; `feature_extractor_weights_path` may give others (a
+saved state dict).
+
+`inception-v3-random` is torch-fidelity's own Inception-v3 (the graph, the resize to 299 and the layers FID, KID and
+IS read) at seeded random weights: the real protocol's cost and code path, without the 100 MB download.
 """
+
+import io
 
 import torch
 import torch.nn.functional as F
 import torch_fidelity
+from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 NAME = "repro-test-stats"
+RANDOM_INCEPTION = "inception-v3-random"
 N_FEATURES = 54
 
 
@@ -58,8 +66,29 @@ def random_state(seed: int) -> dict:
             "head": torch.randn(N_FEATURES, 10, generator=gen) / N_FEATURES ** 0.5}
 
 
+class RandomInception(FeatureExtractorInceptionV3):
+    """torch-fidelity's Inception-v3 with PyTorch's initialisation drawn from seed 0 instead of the trained weights:
+    it is handed an empty state dict, which it loads non-strictly."""
+
+    def __init__(self, name, features_list, **kwargs):
+        empty = io.BytesIO()
+        torch.save({}, empty)
+        empty.seek(0)
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            super().__init__(name, features_list, **{**kwargs, "feature_extractor_weights_path": empty})
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        return super().load_state_dict(state_dict, strict=False, assign=assign)
+
+
 def register() -> str:
-    """Registers the extractor once per process (a second registration would raise); returns its name."""
-    if NAME not in FEATURE_EXTRACTORS_REGISTRY:
-        torch_fidelity.register_feature_extractor(NAME, StatsExtractor)
+    """Registers both extractors once per process (a second registration would raise); returns the stats one's
+    name."""
+    for name, cls in ((NAME, StatsExtractor), (RANDOM_INCEPTION, RandomInception)):
+        if name not in FEATURE_EXTRACTORS_REGISTRY:
+            torch_fidelity.register_feature_extractor(name, cls)
     return NAME
+
+
+register()

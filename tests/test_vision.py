@@ -4,10 +4,12 @@ import gzip
 import json
 
 import numpy as np
+from PIL import Image
 
 from repro.data.store import load_store
-from repro.data.vision import BUNDLED, read_idx_images
+from repro.data.vision import BUNDLED, CIFAR10_CLASSES
 from tests.conftest import ROOT, repro_cli
+from tests.paper_fixtures import cifar10_images, mnist_raw, write_imagenet32_batch
 
 
 def test_offline_cifar10_without_files_names_them_and_the_url(tmp_path):
@@ -19,22 +21,42 @@ def test_offline_cifar10_without_files_names_them_and_the_url(tmp_path):
     assert "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err and "--download" in err
 
 
-def _idx(path, array, magic):
-    header = np.array([magic, *array.shape], dtype=">u4").tobytes()
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
+def test_cifar10_from_an_image_folder_gives_the_train_and_test_stores_with_their_classes(tmp_path):
+    """The second input of `prepare cifar10` (torchvision checks the archive's md5, so only real files pass it): a
+    folder of train/<class>/ and test/<class>/ images, as CIFAR-10's copies on GitHub and Kaggle are laid out."""
+    expected = cifar10_images(tmp_path / "cifar10")
+    result = repro_cli("prepare", "cifar10", "--images", tmp_path / "cifar10", "--out", tmp_path / "store")
+    assert result.returncode == 0, result.stderr
+    for split, (pixels, labels) in expected.items():
+        store = load_store(tmp_path / "store" / split)
+        assert store.shape == (len(pixels), 3, 32, 32) and np.array_equal(store, pixels.transpose(0, 3, 1, 2))
+        assert np.array_equal(np.load(tmp_path / "store" / split / "labels.npy"), labels)
+        manifest = json.loads((tmp_path / "store" / split / "manifest.json").read_text())
+        assert (manifest["dataset"], manifest["split"], manifest["count"]) == ("cifar10", split, len(pixels))
+        assert manifest["source"].startswith("CIFAR-10 image folder at")
+    assert sorted(set(expected["train"][1])) == list(range(10)) and len(expected["test"][0]) == 20
+
+
+def test_a_cifar10_image_folder_with_a_wrong_layout_is_one_line_naming_the_path(tmp_path):
+    cifar10_images(tmp_path / "cifar10")
+    (tmp_path / "cifar10" / "train" / "kitten").mkdir()
+    result = repro_cli("prepare", "cifar10", "--images", tmp_path / "cifar10", "--out", tmp_path / "store")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "cifar10/train: unknown class folder(s) kitten" in result.stderr and ", ".join(CIFAR10_CLASSES) in \
+        result.stderr
+    (tmp_path / "cifar10" / "train" / "kitten").rmdir()
+    Image.new("RGB", (64, 64)).save(tmp_path / "cifar10" / "test" / "cat" / "big.png")
+    result = repro_cli("prepare", "cifar10", "--images", tmp_path / "cifar10", "--out", tmp_path / "store")
+    assert result.returncode == 2 and "big.png: 64×64 pixels; CIFAR-10 images are 32×32" in result.stderr
+    result = repro_cli("prepare", "cifar10", "--images", tmp_path / "nowhere", "--out", tmp_path / "store")
+    assert result.returncode == 2 and "nowhere/train: not found" in result.stderr
+    assert not (tmp_path / "store").exists()
 
 
 def test_mnist_through_torchvision_splits_50k_10k_and_test(tmp_path):
-    digits = read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz")
+    train, digits = mnist_raw(tmp_path)
     labels = np.frombuffer(gzip.decompress((BUNDLED / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:],
                            np.uint8)
-    raw = tmp_path / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    train = np.concatenate([np.roll(digits, k, axis=2) for k in range(6)])  # 60,000 distinct training stand-ins
-    _idx(raw / "train-images-idx3-ubyte", train, 0x803)
-    _idx(raw / "train-labels-idx1-ubyte", np.tile(labels, 6), 0x801)
-    _idx(raw / "t10k-images-idx3-ubyte", digits, 0x803)
-    _idx(raw / "t10k-labels-idx1-ubyte", labels, 0x801)
     result = repro_cli("prepare", "mnist", "--root", tmp_path, "--out", tmp_path / "mnist")
     assert result.returncode == 0, result.stderr
     stores = {s: load_store(tmp_path / "mnist" / s) for s in ("train", "validation", "test")}
@@ -53,12 +75,6 @@ def test_bundled_mnist_store(tmp_path):
     assert json.loads((tmp_path / "manifest.json").read_text())["split"] == "test"
 
 
-def _imagenet32_batch(path, images, labels):
-    """The downsampled-ImageNet npz layout: rows of 3072 bytes (R plane, G plane, B plane), 1-based labels."""
-    np.savez(path, data=images.transpose(0, 3, 1, 2).reshape(len(images), -1), labels=list(labels + 1),
-             mean=np.zeros(3072))
-
-
 def test_imagenet32_batches_into_train_and_validation_stores(tmp_path):
     from PIL import Image
 
@@ -69,8 +85,8 @@ def test_imagenet32_batches_into_train_and_validation_stores(tmp_path):
     missing = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
     assert missing.returncode == 2 and "train_data_batch_1.npz" in missing.stderr and "image-net.org" in missing.stderr
     for k in range(1, 11):  # batch k holds photos rolled by k, labelled k - 1
-        _imagenet32_batch(root / f"train_data_batch_{k}.npz", np.roll(photos, k, axis=0), np.full(len(photos), k - 1))
-    _imagenet32_batch(root / "val_data.npz", photos[:2], np.array([999, 0]))
+        write_imagenet32_batch(root / f"train_data_batch_{k}.npz", np.roll(photos, k, axis=0), np.full(len(photos), k - 1))
+    write_imagenet32_batch(root / "val_data.npz", photos[:2], np.array([999, 0]))
     result = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
     assert result.returncode == 0, result.stderr
     train, validation = load_store(tmp_path / "store/train"), load_store(tmp_path / "store/validation")

@@ -16,6 +16,8 @@ from repro.errors import DataError
 BUNDLED = Path(__file__).parent / "bundled"
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_FILES = [f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)] + ["cifar-10-batches-py/test_batch"]
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_FILES = [f"MNIST/raw/{n}" for n in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
@@ -97,7 +99,45 @@ def _write_splits(out: Path, splits: dict, dataset: str, size: int, source: str)
         print(f"{Path(out) / split}: {manifest['count']} {dataset} {split} images, sha256 {manifest['sha256'][:12]}…")
 
 
+def read_image_folder(split_dir: Path, classes: tuple[str, ...], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """`split_dir/<class>/*` images (PNG, JPEG or WebP; sorted by name within a class, classes in `classes`' order)
+    as uint8 N×H×W×3 RGB and their class indices; every image must be H×W = `shape`."""
+    if not split_dir.is_dir():
+        raise DataError(f"{split_dir}: not found; an image folder holds train/<class>/ and test/<class>/ folders of "
+                        f"PNG/JPEG/WebP files, one per class: {', '.join(classes)}")
+    unknown = sorted(p.name for p in split_dir.iterdir() if p.is_dir() and p.name not in classes)
+    if unknown:
+        raise DataError(f"{split_dir}: unknown class folder(s) {', '.join(unknown)}; the classes are "
+                        f"{', '.join(classes)}")
+    images, labels = [], []
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (split_dir / name).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) \
+            if (split_dir / name).is_dir() else []
+        if not files:
+            raise DataError(f"{split_dir / name}: no PNG/JPEG/WebP images of class {label} ({name})")
+        for path in files:
+            try:
+                with Image.open(path) as image:
+                    pixels = np.asarray(image.convert("RGB"))
+            except OSError as e:
+                raise DataError(f"{path}: not a readable image ({e})") from None
+            if pixels.shape[:2] != shape:
+                raise DataError(f"{path}: {pixels.shape[1]}×{pixels.shape[0]} pixels; CIFAR-10 images are "
+                                f"{shape[1]}×{shape[0]}")
+            images.append(pixels)
+            labels.append(label)
+    return np.stack(images), np.asarray(labels, dtype=np.int64)
+
+
 def prepare_cifar10(args) -> None:
+    """From torchvision's python batches under `--root` (downloaded with `--download`), or from an image-folder
+    copy under `--images` (train/<class>/*.png|jpg and test/<class>/…, as the copies on GitHub and Kaggle are laid
+    out): the same stores, with the source recorded in the manifest."""
+    if args.images:
+        folder = Path(args.images)
+        splits = {split: read_image_folder(folder / split, CIFAR10_CLASSES, (32, 32)) for split in ("train", "test")}
+        _write_splits(args.out, splits, "cifar10", args.size, f"CIFAR-10 image folder at {folder.resolve()}")
+        return
     from torchvision.datasets import CIFAR10
 
     root = Path(args.root)

@@ -72,6 +72,10 @@ class Evaluator:
             self.protocol.update(toy_samples=spec.toy_samples)
             return
         self.weights, weights_sha256 = None, None
+        if spec.fidelity and spec.extractor_module:
+            from repro.metrics.fidelity import import_extractors
+
+            import_extractors(spec.extractor_module)
         if spec.fidelity and spec.extractor == "inception-v3-compat":
             from repro.metrics.fidelity import inception_weights, weights_sha256_of
 

@@ -27,6 +27,7 @@ Results are named by protocol (DESIGN.md §3): `fid_2k_train` is FID of 2048 sam
 
 import contextlib
 import functools
+import importlib
 import os
 import socket
 from pathlib import Path
@@ -50,6 +51,16 @@ INCEPTION_SHA256_PREFIX = "6726825d"  # torch hub convention: the file name carr
 ISC_SPLITS = 10
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the smaller set's size when needed
 METRICS = ("isc", "fid", "kid")
+
+
+def import_extractors(module: str) -> None:
+    """Imports `module` (profile key metrics.extractor_module), which registers feature extractors with
+    torch_fidelity.register_feature_extractor."""
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ConfigError(f"metrics.extractor_module {module!r}: cannot import it ({e}); put the folder that holds "
+                          f"it on PYTHONPATH") from None
 
 
 def inception_weights(configured: str | None) -> Path:

@@ -107,10 +107,9 @@ def stage_iterations(run_dir: Path, iters: int, paper_iters: int) -> list[int]:
 
 
 def scale_note(job: FigureJob) -> str:
-    if job.profile.name == "paper":
-        return "Profile `paper`: the paper's scale."
-    return (f"Profile `{job.profile.name}`: a reduced-scale reproduction (smaller images, widths and iteration "
-            f"counts than the paper), not the paper's setup; compare shapes, not values.")
+    if not job.profile.departures:
+        return f"Profile `{job.profile.name}`: the papers' scale."
+    return f"Profile `{job.profile.name}`: {job.profile.scale}, not the paper's setup; compare shapes, not values."
 
 
 def runs_note(curves: list[Curve]) -> str:

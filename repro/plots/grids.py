@@ -72,8 +72,8 @@ def _scale_note(job: FigureJob, side: dict) -> str:
     data = source["prepare"]["dataset"] if isinstance(source, dict) else str(source)
     setting = (f"{data} at {config['image_size']}×{config['image_size']}, {config['iters']:,} generator iterations "
                f"(the paper: 64×64 LSUN bedrooms, {paper_iters:,})")
-    if job.profile.name == "paper":
-        return f"Profile `paper`: {setting}."
+    if not job.profile.departures:
+        return f"Profile `{job.profile.name}`: {setting}."
     return f"Profile `{job.profile.name}`: a **reduced-scale reproduction on stand-in data**: {setting}."
 
 

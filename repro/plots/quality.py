@@ -63,7 +63,7 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
         ax.set_ylabel(label)
         ax.set_title("Convergence on CIFAR-10")
     by_iter.legend(loc="best")
-    stand_in = "" if job.profile.name == "paper" else (
+    stand_in = "" if not job.profile.departures else (
         f" The data are the profile's `cifar10` source ({job.profile.data.get('cifar10')}), a stand-in for "
         "CIFAR-10, so the y axis is not comparable with the paper's.")
     text = "\n\n".join([

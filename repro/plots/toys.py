@@ -29,8 +29,8 @@ REAL, FAKE = "orange", "green"  # gan_toy.py's colours for real and generated po
 
 
 def _scale(job: FigureJob) -> str:
-    return ("the papers' scale" if job.profile.name == "paper"
-            else f"a **reduced-scale reproduction** (profile `{job.profile.name}`)")
+    return (f"{job.profile.scale} (profile `{job.profile.name}`)" if job.profile.departures
+            else "the papers' scale")
 
 
 def _steps(settings: dict) -> str:
