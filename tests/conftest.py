@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,16 @@ def lsun_large(tmp_path_factory):
     from repro.data.lsun import synthetic_entries, write_lmdb
 
     return write_lmdb(tmp_path_factory.mktemp("lsun_large") / "bedroom_train_lmdb", synthetic_entries(3000))
+
+
+def snakemake(*args, cwd: Path, timeout=900, env=None) -> subprocess.CompletedProcess:
+    """`snakemake` on the repository's Snakefile, working in `cwd`, with this venv's `python` on PATH."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+                           "--directory", str(cwd), *map(str, args)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output[output.index("Job stats:"):]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}

@@ -16,7 +16,7 @@ from repro.config import load_profile, resolve
 from repro.data.store import write_store
 from repro.engine import Engine, critic_steps
 from repro.objectives import WGAN, WGANGP
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, snakemake
 
 PAPER = load_profile(ROOT / "configs" / "paper.yaml")
 
@@ -90,8 +90,6 @@ def test_time_limits_follow_iterations_and_architecture_up_to_the_cap():
 def test_the_dag_sizes_each_training_job_from_the_cost_job(tmp_path):
     """No fixed resources.train.runtime: the cost job counts every run once, and each training job's runtime (its
     SLURM time limit) is read from that file."""
-    from tests.test_pipeline import snakemake
-
     profile = tmp_path / "profile.yaml"
     profile.write_text(TINY.read_text().replace("profile: tiny", "profile: sized"))
     done = snakemake("results/sized/cost.json", "--cores", 1, "--configfile", profile, cwd=tmp_path)

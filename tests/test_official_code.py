@@ -90,7 +90,8 @@ def test_the_cifar_resnet_scales_real_pixels_by_256_and_adds_dequantisation_nois
     for name in ("cifar-resnet", "cifar-gp-adam"):
         real, _ = Engine(resolve(name, profile, 0), CPU)._real()
         scaled[name] = real.transpose(0, 1).flatten(1)  # channel × values
-    torch.testing.assert_close(scaled["cifar-gp-adam"], (pixels / 127.5 - 1)[:, None].expand_as(scaled["cifar-gp-adam"]))
+    plain = scaled["cifar-gp-adam"]
+    torch.testing.assert_close(plain, (pixels / 127.5 - 1)[:, None].expand_as(plain))
     noise = scaled["cifar-resnet"] - (pixels / 128 - 1)[:, None]
     assert noise.min() >= 0 and noise.max() <= 1 / 128  # float32 rounds the sum up to 1 where u is within an ulp
     assert abs(noise.mean().item() - 1 / 256) < 1e-4 and abs(noise.var().item() - (1 / 128) ** 2 / 12) < 2e-7

@@ -85,7 +85,8 @@ def test_imagenet32_batches_into_train_and_validation_stores(tmp_path):
     missing = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
     assert missing.returncode == 2 and "train_data_batch_1.npz" in missing.stderr and "image-net.org" in missing.stderr
     for k in range(1, 11):  # batch k holds photos rolled by k, labelled k - 1
-        write_imagenet32_batch(root / f"train_data_batch_{k}.npz", np.roll(photos, k, axis=0), np.full(len(photos), k - 1))
+        write_imagenet32_batch(root / f"train_data_batch_{k}.npz", np.roll(photos, k, axis=0),
+                               np.full(len(photos), k - 1))
     write_imagenet32_batch(root / "val_data.npz", photos[:2], np.array([999, 0]))
     result = repro_cli("prepare", "imagenet32", "--root", root, "--out", tmp_path / "store")
     assert result.returncode == 0, result.stderr

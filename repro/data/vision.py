@@ -99,7 +99,8 @@ def _write_splits(out: Path, splits: dict, dataset: str, size: int, source: str)
         print(f"{Path(out) / split}: {manifest['count']} {dataset} {split} images, sha256 {manifest['sha256'][:12]}…")
 
 
-def read_image_folder(split_dir: Path, classes: tuple[str, ...], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def read_image_folder(split_dir: Path, classes: tuple[str, ...],
+                      shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """`split_dir/<class>/*` images (PNG, JPEG or WebP; sorted by name within a class, classes in `classes`' order)
     as uint8 N×H×W×3 RGB and their class indices; every image must be H×W = `shape`."""
     if not split_dir.is_dir():

@@ -56,8 +56,9 @@ class CriticStack(nn.Module):
         return critics
 
 
-def fit_critics(fit: CriticFit, draw_real: Callable[[], torch.Tensor], draw_fake: Callable[[torch.Tensor], torch.Tensor],
-                n_in: int, seed: int, count: int = 1) -> list[ToyMLP]:
+def fit_critics(fit: CriticFit, draw_real: Callable[[], torch.Tensor],
+                draw_fake: Callable[[torch.Tensor], torch.Tensor], n_in: int, seed: int,
+                count: int = 1) -> list[ToyMLP]:
     """Trains `count` fresh `fit.depth`-layer ReLU MLPs, all from the same seeded initialisation, for `fit.steps`
     critic steps. `draw_real()` returns `count` blocks of `fit.batch_size` rows, block k for critic k, and serves
     `fit.reuse` consecutive steps (wgan_toy.py's 10 critic steps per real batch); `draw_fake(real)` is called at
