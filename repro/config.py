@@ -196,7 +196,10 @@ class RunConfig:
 
     def differing_keys(self, saved: dict, ignore=("iters", "snapshot_every", "compile", "channels_last",
                                                   "inception_every", "inception_samples")) -> list[str]:
+        """Keys whose values differ from a saved config.yaml; a key an older config lacks counts as its default."""
         mine = self.to_dict()
+        defaults = {f.name: f.default for f in dataclasses.fields(self) if f.default is not dataclasses.MISSING}
+        saved = {**yaml.safe_load(yaml.safe_dump(defaults)), **saved}
         return sorted(k for k in set(mine) | set(saved) if k not in ignore and mine.get(k) != saved.get(k))
 
 

@@ -15,7 +15,7 @@ from repro.config import load_profile, resolve
 from repro.nets import PAPER_WIDTH, get_arch
 from repro.plots import FIGURES, evaluated_runs
 from repro.registry import RUNS
-from tests.conftest import ROOT, job_counts, snakemake
+from tests.conftest import ROOT, job_counts, repro_cli, snakemake
 from tests.paper_fixtures import paper_data
 
 PAPER, SMOKE = ROOT / "configs/paper.yaml", ROOT / "tests/profiles/paper-smoke.yaml"
@@ -107,5 +107,12 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
     summary = snakemake("--summary", "all", "report", "--configfile", PAPER, SMOKE, cwd=tmp_path)
     rows = [line.split("\t") for line in summary.stdout.splitlines()[1:] if line.strip()]
     assert rows and all(row[-2] == "ok" for row in rows), [row for row in rows if row[-2] != "ok"][:5]
+    bench = repro_cli("bench", "dag", "--results", results, "--out", tmp_path / "dag.json")
+    assert bench.returncode == 0, bench.stderr
+    dag = json.loads((tmp_path / "dag.json").read_text())
+    # every job once, but the three that write no benchmark file: cost, all and report
+    assert sum(e["jobs"] for e in dag["experiments"]) == len(dag["jobs"]) == counts["total"] - 3
+    assert {"wgan: image runs (Figs 3-8)", "wgangp: wgangp-table3", "data, figures, tables"} <= \
+        {e["experiment"] for e in dag["experiments"]}
     rerun = snakemake("-n", "all", "report", "--configfile", PAPER, SMOKE, cwd=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # every declared output exists and is up to date

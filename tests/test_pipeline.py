@@ -1,11 +1,11 @@
-"""The Snakemake pipeline: DAG shape at paper scale, lint, config errors, and the whole DAG end to end."""
+"""The Snakemake pipeline: DAG shape at paper scale, lint, config errors, and a default-shaped DAG end to end."""
 
 import json
 
 import pytest
 
 from repro.config import load_profile
-from repro.plots import FIGURES, evaluated_runs
+from repro.plots import FIGURES, evaluated_runs, runs_for
 from tests.conftest import ROOT, job_counts, repro_cli, snakemake
 
 
@@ -41,31 +41,28 @@ def test_a_mistyped_config_key_fails_before_any_job(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_whole_dag_end_to_end(tmp_path):
+def test_a_default_shaped_dag_end_to_end(tmp_path):
+    """The embedded default's wiring (tests/test_paper_smoke.py runs every job of the paper DAG): a store prepared
+    from the bundled digits and shared by runs, the bundled digits as a stand-in with a held-out part, evaluation
+    jobs only where a metrics figure reads them, and a rerun with nothing to do."""
     profile = ROOT / "tests/profiles/pipeline.yaml"
-    result = snakemake("--cores", 2, "all", "report", "--configfile", profile, cwd=tmp_path)
+    figures = ["wgan-fig3", "wgangp-fig3", "wgangp-fig5a"]  # the prepared store; bundled digits; their hold-out
+    targets = [f"figures/tiny/{name}.{ext}" for name in figures for ext in ("png", "pdf", "md")]
+    result = snakemake("--cores", 2, *targets, "--configfile", profile, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Figures (PNG, PDF, caption .md): figures/tiny/" in result.stdout + result.stderr
-    for name in FIGURES:
-        for ext in ("png", "pdf", "md"):
-            assert (tmp_path / "figures/tiny" / f"{name}.{ext}").stat().st_size > 0
-    for table in ("runs", "summary", "meaningful-loss", "wgangp-table3", "wgangp-sweep", "wgangp-table2",
-                  "wgangp-appC"):
-        for ext in ("csv", "md", "html"):
-            assert (tmp_path / "results/tiny/tables" / f"{table}.{ext}").stat().st_size > 0
-    evaluated = list((tmp_path / "results/tiny/metrics").glob("*/seed0.csv"))
+    for target in targets:
+        assert (tmp_path / target).stat().st_size > 0
     trained = load_profile(profile)
-    assert len(evaluated) == len(evaluated_runs(trained))  # the runs a metrics figure reads, no more
-    assert (tmp_path / "results/tiny/data/mnist-16/manifest.json").exists()  # prepare ran first
-    assert (tmp_path / "results/tiny/report.html").stat().st_size > 10_000
-    logs = list((tmp_path / "results/tiny/logs/train").rglob("*.log"))
-    assert len(logs) == len(trained.runs)  # every registry run but the sweep's architectures beyond the first 2
-    bench = repro_cli("bench", "dag", "--results", tmp_path / "results/tiny", "--out", tmp_path / "dag.json")
-    assert bench.returncode == 0, bench.stderr
-    dag = json.loads((tmp_path / "dag.json").read_text())
-    assert sum(e["jobs"] for e in dag["experiments"]) == len(dag["jobs"]) > len(logs)  # every job, each once
-    assert {"wgan: image runs (Figs 3-8)", "wgangp: wgangp-table3", "data, figures, tables"} <= \
-        {e["experiment"] for e in dag["experiments"]}
-    rerun = snakemake("--cores", 2, "all", "--configfile", profile, "-n", cwd=tmp_path)
+    runs = {run for name in figures for run in runs_for(name, trained)}
+    assert {p.parent.name for p in (tmp_path / "results/tiny/logs/train").rglob("*.log")} == runs
+    evaluated = {p.parent.name for p in (tmp_path / "results/tiny/metrics").glob("*/seed0.csv")}
+    assert evaluated == set(runs_for("wgangp-fig3")) <= set(evaluated_runs(trained))  # the figure's, no more
+    manifest = json.loads((tmp_path / "results/tiny/data/mnist-16/manifest.json").read_text())  # prepare ran first
+    assert manifest["count"] == 10_000
+    for run in runs_for("wgan-fig3"):
+        config = (tmp_path / f"results/tiny/runs/{run}/seed0/config.yaml").read_text()
+        assert "data_source: results/tiny/data/mnist-16" in config
+    fig5a = (tmp_path / "results/tiny/runs/lsun-dcgan-wgan-gp/seed0/config.yaml").read_text()
+    assert "data_source: mnist-bundled" in fig5a and "hold_out: 1000" in fig5a
+    rerun = snakemake("--cores", 2, *targets, "--configfile", profile, "-n", cwd=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # everything up to date
-

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from repro.cli import main
 from repro.config import resolve
@@ -125,6 +126,21 @@ def test_resuming_with_another_config_names_the_keys(tmp_path, tiny_profile):
     train(cfg, tmp_path, "cpu", quiet=True)
     with pytest.raises(ResumeError, match="gp_lambda, seed"):
         train(dataclasses.replace(cfg, seed=1, gp_lambda=10.0), tmp_path, "cpu", quiet=True)
+
+
+def test_a_config_from_before_a_run_setting_existed_resumes_with_its_default(tmp_path, tiny_profile):
+    """A run directory from before `bn_groups`, `eval_batch` and the other new run settings extends: a key its
+    config.yaml lacks counts as that setting's default. One that is not the default still differs."""
+    cfg = resolve("toy-8gaussians-gp", tiny_profile, 0, iters=2)
+    train(cfg, tmp_path, "cpu", quiet=True)
+    older = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    for key in ("bn_groups", "eval_batch", "dequantize", "gan_loss_halved", "inception_every", "inception_samples"):
+        del older[key]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(older))
+    assert train(dataclasses.replace(cfg, iters=4), tmp_path, "cpu", quiet=True) == 0
+    assert json.loads((tmp_path / "meta.json").read_text())["gen_iter"] == 4
+    assert cfg.differing_keys(older) == [] and dataclasses.replace(cfg, bn_groups=2).differing_keys(older) == \
+        ["bn_groups"]
 
 
 def test_a_huge_learning_rate_diverges_as_a_result(tmp_path, tiny_profile):
