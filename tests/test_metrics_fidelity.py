@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch_fidelity
 from torch import nn
 
 from repro.data.store import load_store, write_store
@@ -17,8 +18,10 @@ from repro.errors import ConfigError, DataError
 from repro.metrics.fidelity import (
     INCEPTION,
     INCEPTION_FILE,
+    INCEPTION_SHA256,
     INCEPTION_URL,
     _ReferenceImages,
+    _Uint8Generator,
     fidelity_metrics,
     inception_weights,
     to_uint8_rgb,
@@ -165,7 +168,31 @@ def test_changed_extractor_weights_are_not_served_stale(reference, tmp_path):
     assert outs[0]["weights_sha256"] != outs[1]["weights_sha256"]
     fresh = measure(TinyGenerator(sigma=0.1), images, sha, tmp_path / "fresh", metrics=("fid",), weights=paths[1])
     assert outs[1]["fid_256_train"] == fresh["fid_256_train"] != outs[0]["fid_256_train"]
-    assert len({p.name for p in (tmp_path / "cache").iterdir()}) == 4  # features + FID stats, per weights file
+    assert len({p.name for p in (tmp_path / "cache").iterdir()}) == 2  # the FID layer's features, per weights file
+
+
+@pytest.mark.parametrize("metrics", [("isc", "fid", "kid"), ("fid",), ("isc",)])
+def test_numbers_are_torch_fidelitys_calculate_metrics_cold_and_warm(reference, tmp_path, metrics):
+    """fidelity_metrics assembles torch-fidelity's building blocks around its own cache: its numbers are exactly
+    calculate_metrics' on the same inputs, on the first call and from the cache (FID alone takes another path
+    through calculate_metrics; IS alone needs no reference features). 64 samples: KID's 100 subsets stay cheap."""
+    images, sha = reference
+    flags = {m: m in metrics for m in ("isc", "fid", "kid")}
+    values = torch_fidelity.calculate_metrics(
+        input1=_Uint8Generator(TinyGenerator(sigma=0.1).train(), NZ, images.shape[1:], 0), input1_model_z_type="normal",
+        input1_model_z_size=NZ, input1_model_num_samples=64, input2=_ReferenceImages(images), **flags,
+        kid_subset_size=64, feature_extractor=EXTRACTOR, cuda=False, batch_size=64, rng_seed=0, save_cpu_ram=True,
+        cache=False, verbose=False)
+    names = {"is_64_10split": torch_fidelity.KEY_METRIC_ISC_MEAN,
+             "is_64_10split_std": torch_fidelity.KEY_METRIC_ISC_STD, "fid_64_train": torch_fidelity.KEY_METRIC_FID,
+             "kid_64_train": torch_fidelity.KEY_METRIC_KID_MEAN, "kid_64_train_std": torch_fidelity.KEY_METRIC_KID_STD}
+    expected = {ours: values[theirs] for ours, theirs in names.items() if theirs in values}
+    assert len(expected) == 2 * flags["isc"] + flags["fid"] + 2 * flags["kid"]
+    cache = tmp_path / "cache"
+    for _ in ("cold", "warm"):
+        out = measure(TinyGenerator(sigma=0.1), images, sha, cache, metrics=metrics, n_samples=64)
+        assert {k: v for k, v in out.items() if isinstance(v, float)} == expected
+    assert [p.suffix for p in cache.glob("*")] == ([] if metrics == ("isc",) else [".npz"])
 
 
 def test_user_errors(reference, tmp_path):
@@ -243,7 +270,7 @@ def test_inception_weights_with_a_wrong_hash(empty_hub):
     empty_hub.parent.mkdir(parents=True)
     empty_hub.write_bytes(b"not the weights")
     digest = hashlib.sha256(b"not the weights").hexdigest()
-    with pytest.raises(DataError, match=f"{empty_hub}: sha256 {digest} does not start with 6726825d"):
+    with pytest.raises(DataError, match=f"{empty_hub}: sha256 {digest} is not {INCEPTION_SHA256}"):
         inception_weights(None)
 
 
@@ -254,6 +281,6 @@ def test_real_inception_metrics(tmp_path):
     generator = nn.Sequential(TinyGenerator(), nn.Upsample(scale_factor=2))
     out = fidelity_metrics(generator, NZ, images, sha, n_samples=20, cache_root=tmp_path / "cache", device="cpu",
                            batch_size=10)
-    assert out["extractor"] == INCEPTION and out["weights_sha256"].startswith("6726825d")
+    assert out["extractor"] == INCEPTION and out["weights_sha256"] == INCEPTION_SHA256
     assert 1 <= out["is_20_10split"] < 1008 and out["fid_20_train"] > 0 and math.isfinite(out["kid_20_train"])
     assert out["kid_subset_size"] == 20

@@ -4,14 +4,16 @@ torch-fidelity computes the numbers; this module closes the traps around it that
 0.4.0 (ANCHORS.md §5):
 
 - Weights: online they download (as torch-fidelity would); offline, the default Inception extractor fails with a
-  bare URLError, and a wrong file is loaded without
-  any hash check. `inception_weights` resolves the file up front, checks its sha256 against the hash prefix in its
-  name, and names the URL and the exact path in the error; the path is always passed explicitly, so a different
-  TORCH_HOME can never trigger a download.
-- Cache: reference features are cached under a name only, with no data or weights hash, so a changed store or
-  weights file silently reused stale features. The cache name here is built from the store's sha256, its shape and
-  channel handling and the weights' sha256 (torch-fidelity appends the extractor's name), under a project-local
-  `cache_root`. Generated samples are never cached.
+  bare URLError, and torch-fidelity loads whatever file it is given with `torch.load(weights_only=False)`, which
+  runs any code pickled into it. `inception_weights` resolves the file up front, checks its full sha256 (hashed once
+  per path, size and mtime) before torch-fidelity reads it, and names the URL and the exact path in the error; the
+  path is always passed explicitly, so a different TORCH_HOME can never trigger a download.
+- Cache: torch-fidelity's feature cache is keyed by a name only (a changed store or weights file reused stale
+  features) and read with `torch.load(weights_only=False)` (a file planted in the cache ran code). Its cache is off
+  here; the reference features FID and KID need are kept in npz files read without pickle, under a project-local
+  `cache_root`, named by the store's sha256, its shape and channel handling, the weights' sha256, the extractor
+  and the layer. Generated samples are never cached. The numbers are still torch-fidelity's: `fidelity_metrics`
+  assembles the building blocks its calculate_metrics uses.
 - Arguments: an unknown keyword is silently ignored and `cuda` defaults to True, so every keyword is checked against
   torch_fidelity.defaults.DEFAULTS and `cuda` is always given. KID needs `kid_subset_size` ≤ both set sizes.
 - Inputs: the Inception extractor takes uint8 3×H×W only, and a Dataset must return a bare tensor. The generator's
@@ -30,6 +32,7 @@ import functools
 import importlib
 import os
 import socket
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +40,18 @@ import torch
 import torch_fidelity
 from torch.utils.data import Dataset
 from torch_fidelity.defaults import DEFAULTS
+from torch_fidelity.metric_fid import fid_featuresdict_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_isc import isc_featuresdict_to_metric
+from torch_fidelity.metric_kid import kid_featuresdict_to_metric
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+from torch_fidelity.utils import (
+    create_feature_extractor,
+    get_featuresdict_from_dataset,
+    get_featuresdict_from_generative_model,
+    resolve_feature_layer_for_metric,
+)
 
+from repro.atomic import atomic_path
 from repro.data.store import sha256_file
 from repro.errors import ConfigError, DataError, did_you_mean
 from repro.metrics import count_tag, to_uint8
@@ -46,7 +59,7 @@ from repro.metrics import count_tag, to_uint8
 INCEPTION = "inception-v3-compat"
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILE
-INCEPTION_SHA256_PREFIX = "6726825d"  # torch hub convention: the file name carries its sha256's first 8 hex digits
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"  # 95,628,359 bytes
 
 ISC_SPLITS = 10
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the smaller set's size when needed
@@ -67,7 +80,8 @@ def inception_weights(configured: str | None) -> Path:
     """The Inception weights file: `configured` (profile key metrics.inception_weights) if given, else
     torch.hub.get_dir()/checkpoints/INCEPTION_FILE, where torch-fidelity itself would download it.
 
-    Missing ⇒ DataError naming the URL and the path to put it at; present ⇒ its sha256 must start with 6726825d."""
+    Missing ⇒ DataError naming the URL and the path to put it at; present ⇒ its sha256 must be INCEPTION_SHA256,
+    since torch-fidelity unpickles it with weights_only=False (the file name's 8-hex prefix is 32 bits, forgeable)."""
     default = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
     path = Path(configured).expanduser() if configured else default
     if not path.is_file() and not configured:
@@ -79,9 +93,9 @@ def inception_weights(configured: str | None) -> Path:
                         f"`curl -L -o {path} {INCEPTION_URL}` and copy the file there"
                         + ("" if configured else ", or set metrics.inception_weights to a local copy"))
     digest = weights_sha256_of(path)
-    if not digest.startswith(INCEPTION_SHA256_PREFIX):
-        raise DataError(f"{path}: sha256 {digest} does not start with {INCEPTION_SHA256_PREFIX}, the hash of "
-                        f"torch-fidelity's Inception weights; replace it with a fresh download of {INCEPTION_URL}")
+    if digest != INCEPTION_SHA256:
+        raise DataError(f"{path}: sha256 {digest} is not {INCEPTION_SHA256}, the hash of torch-fidelity's Inception "
+                        f"weights; replace it with a fresh download: `curl -L -o {path} {INCEPTION_URL}`")
     return path
 
 
@@ -134,27 +148,38 @@ def fidelity_metrics(generator: torch.nn.Module, nz: int, reference, reference_s
         raise DataError(f"reference images: {len(reference)} image(s), FID and KID need at least 2")
 
     device = torch.device(device)
+    cuda = device.type == "cuda"
     kid_subset_size = min(KID_SUBSET_SIZE, n_samples, len(reference)) if "kid" in metrics else None
-    kwargs = {
-        "input1": _Uint8Generator(generator, nz, tuple(reference.shape[1:]), seed), "input1_model_z_type": "normal",
-        "input1_model_z_size": nz, "input1_model_num_samples": n_samples,
-        "isc": "isc" in metrics, "fid": "fid" in metrics, "kid": "kid" in metrics, "isc_splits": ISC_SPLITS,
-        "feature_extractor": extractor, "cuda": device.type == "cuda", "batch_size": batch_size, "rng_seed": seed,
-        "save_cpu_ram": (os.cpu_count() or 1) <= 4, "verbose": False, "cache_root": str(cache_root),
+    kwargs = {  # calculate_metrics' arguments, which its building blocks below read
+        "isc_splits": ISC_SPLITS, "feature_extractor": extractor, "cuda": cuda, "batch_size": batch_size,
+        "rng_seed": seed, "save_cpu_ram": (os.cpu_count() or 1) <= 4, "verbose": False, "cache": False,
     }
-    if "fid" in metrics or "kid" in metrics:  # given input2, torch-fidelity extracts its features even for IS alone
-        kwargs["input2"] = _ReferenceImages(reference)
-        kwargs["input2_cache_name"] = reference_cache_name(reference_sha256, reference.shape, weights_sha256)
     if kid_subset_size is not None:
         kwargs["kid_subset_size"] = kid_subset_size
     if weights is not None:
         kwargs["feature_extractor_weights_path"] = str(weights)
     unchecked = set(kwargs) - set(DEFAULTS)
     assert not unchecked, f"not torch-fidelity arguments (it would ignore them): {sorted(unchecked)}"
+    layers = {metric: resolve_feature_layer_for_metric(metric, **kwargs) for metric in metrics}
+    name = reference_cache_name(reference_sha256, reference.shape, weights_sha256)
+    cached = {layer: Path(cache_root) / f"{name}-{extractor}-features-{layer}.npz"
+              for layer in sorted({layers[m] for m in ("fid", "kid") if m in layers})}
 
-    cuda = torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
-    with cuda, _sampling_mode(generator):
-        values = torch_fidelity.calculate_metrics(**kwargs)
+    with torch.cuda.device(device) if cuda else contextlib.nullcontext():
+        net = create_feature_extractor(extractor, sorted(set(layers.values())), **kwargs)
+        with _sampling_mode(generator):
+            fake = get_featuresdict_from_generative_model(
+                _Uint8Generator(generator, nz, tuple(reference.shape[1:]), seed), net, n_samples, batch_size, cuda,
+                seed, False)
+        real = _reference_features(reference, cached, net, kwargs)
+    values = {}
+    if "isc" in metrics:
+        values.update(isc_featuresdict_to_metric(fake, layers["isc"], **kwargs))
+    if "fid" in metrics:
+        statistics = [fid_featuresdict_to_statistics(features, layers["fid"]) for features in (fake, real)]
+        values.update(fid_statistics_to_metric(*statistics, False))
+    if "kid" in metrics:
+        values.update(kid_featuresdict_to_metric(fake, real, layers["kid"], **kwargs))
 
     tag = count_tag(n_samples)
     out = {}
@@ -171,15 +196,39 @@ def fidelity_metrics(generator: torch.nn.Module, nz: int, reference, reference_s
 
 
 def reference_cache_name(reference_sha256: str, shape: tuple, weights_sha256: str | None) -> str:
-    """torch-fidelity's cache name of the reference features, from everything they depend on, so nothing stale
-    is reused: torch-fidelity appends the extractor's name and the layer (`<name>-<extractor>-features-<layer>.pt`),
-    this adds the data, its shape and channel handling, and the weights."""
+    """The cache name of the reference features, from everything they depend on, so nothing stale is reused: the
+    data, its shape and channel handling, and the weights (the extractor and layer follow it in the file name)."""
     _, c, h, w = shape
     channels = "gray2rgb" if c == 1 else "rgb"
     weights = weights_sha256[:16] if weights_sha256 else "noweights"
     name = f"ref-{reference_sha256[:16]}-{c}x{h}x{w}{channels}-w{weights}"
     assert os.sep not in name and "/" not in name, name
     return name
+
+
+def _reference_features(reference, cached: dict, net, kwargs: dict) -> dict:
+    """The reference's features per layer: read from the npz files `cached` names (layer → path), or, if any is
+    missing or unreadable, extracted by torch-fidelity and written there."""
+    features = {layer: _read_features(path, len(reference)) for layer, path in cached.items()}
+    if any(f is None for f in features.values()):
+        features = get_featuresdict_from_dataset(_ReferenceImages(reference), net, kwargs["batch_size"], kwargs["cuda"],
+                                                 kwargs["save_cpu_ram"], False)
+        for layer, path in cached.items():
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, features=features[layer].numpy())
+    return features
+
+
+def _read_features(path: Path, n: int) -> torch.Tensor | None:
+    """The n×D features in `path`, or None if it is missing or not such an npz. Read without pickle: a planted file
+    is at worst wrong data, never code."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            features = npz["features"]
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    valid = features.ndim == 2 and len(features) == n and features.dtype.kind == "f"
+    return torch.from_numpy(features) if valid else None
 
 
 def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
