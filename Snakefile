@@ -9,9 +9,9 @@ Data flow: prepare (image stores) → train (one job per run × seed) → evalua
 Rules only call `python -m repro …`; the papers' hyperparameters live in repro/registry.py.
 """
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
-from repro.config import check_profile
+from repro.config import check_profile, typed_overrides
 
 min_version("9.0")
 
@@ -22,6 +22,7 @@ if not workflow.overwrite_configfiles:  # a --configfile replaces the embedded d
 
 
 
+update_config(config, typed_overrides(workflow.config_settings.config))  # --config 'train={iters: 5}' gives '5'
 check_profile(config, "profile (--configfile / --config)")  # one line naming the key, before any job
 validate(config, "configs/schema/profile.schema.yaml")
 

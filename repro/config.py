@@ -210,6 +210,12 @@ def _schema() -> dict:
 def _describe(error: jsonschema.ValidationError, path: str) -> str:
     """One line naming the file, the key, the value and what is allowed."""
     where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "oneOf":  # a data entry: what is wrong in the form it has (string or mapping)
+        inside = [e for e in error.context if e.relative_path or e.validator != "type"]
+        if inside:
+            return _describe(min(inside, key=lambda e: list(e.relative_path)), path)
+    if error.validator == "not" and "pattern" in error.validator_value:  # $defs/path
+        return f"{path}: {where} = {error.instance!r} contains a control character; remove it from the path"
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         unknown = [k for k in error.instance if k not in allowed]
@@ -230,6 +236,61 @@ def check_profile(raw, where: str) -> None:
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(raw), key=lambda e: list(e.path))
     if errors:
         raise ConfigError(_describe(errors[0], where))
+
+
+TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER  # JSON types of Python values: 5 is an integer, True is not
+
+
+def typed_overrides(overrides) -> dict:
+    """Snakemake's `--config` values with the schema's types: its parser leaves every value inside a nested
+    override a string (`train={iters: 5}` gives '5'), so a string becomes the integer, number or boolean (or the
+    number of an enum) the schema asks for there when it reads as one; anything else is left for validation."""
+    schema = _schema()
+    return _typed(dict(overrides), schema, schema)
+
+
+def _referenced(schema: dict, root: dict) -> dict:
+    """The schema a "#/$defs/<name>" reference points at, as profile.schema.yaml writes them."""
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _typed(value, schema: dict, root: dict):
+    """`value` with its strings typed by `schema`, a part of `root` (the profile schema)."""
+    schema = _referenced(schema, root)
+    if "oneOf" in schema:  # the branch of the value's own kind (a data entry: a string or a mapping)
+        for branch in schema["oneOf"]:
+            typed, kind = _typed(value, branch, root), _referenced(branch, root).get("type")
+            if kind is None or TYPES.is_type(typed, kind):
+                return typed
+        return value
+    if isinstance(value, dict):
+        extra = schema.get("additionalProperties")
+        return {key: _typed(item, schema.get("properties", {}).get(key, extra if isinstance(extra, dict) else {}),
+                            root) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item, schema.get("items", {}), root) for item in value]
+    return _parsed(value, schema) if isinstance(value, str) else value
+
+
+def _parsed(text: str, schema: dict):
+    """`text` as the scalar the schema wants, read as YAML reads it (5, 0.5, true), else `text` itself."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if "enum" in schema:
+        return value if any(value == option and type(value) is type(option) for option in schema["enum"]) else text
+    kind = schema.get("type")
+    if kind in ("integer", "number", "boolean") and TYPES.is_type(value, kind):
+        return value
+    if kind == "number":  # 1e-3: YAML 1.1 reads a float only with a dot
+        try:
+            return float(text) if math.isfinite(float(text)) else text
+        except ValueError:
+            return text
+    return text
 
 
 def per_run(mapping: dict, run: str):
@@ -256,8 +317,17 @@ def load_profile(path: str | Path) -> Profile:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: profile not found; use configs/default.yaml or configs/paper.yaml") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a profile; give a file such as configs/default.yaml") \
+            from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the profile ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file; a profile is YAML such as configs/default.yaml") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if raw is None:
+        raise ConfigError(f"{path}: the profile is empty; start from a copy of configs/default.yaml")
     check_profile(raw, str(path))
     train = raw["train"]
     for key in ("iters_per_run", "batch_per_run", "subset_per_run"):

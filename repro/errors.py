@@ -6,10 +6,13 @@ The CLI prints a ReproError as one line and exits with status 2; anything else i
 import difflib
 
 
-def did_you_mean(name: str, options) -> str:
-    """' (did you mean 'x'?)' for the closest option, or ''."""
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def did_you_mean(name: str, options, n: int = 1) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ' (did you mean 'x', 'y' or 'z'?)' for the `n` closest
+    (a long list of options is no help in a one-line error), or ''."""
+    close = list(map(repr, difflib.get_close_matches(name, list(options), n=n)))
+    if not close:
+        return ""
+    return f" (did you mean {close[0] if len(close) == 1 else ', '.join(close[:-1]) + ' or ' + close[-1]}?)"
 
 
 def choose(what: str, value, options):

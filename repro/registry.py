@@ -369,6 +369,6 @@ MINMAX = MinMax()
 
 def get_run(name: str) -> Run:
     if name not in RUNS:
-        raise ConfigError(f"unknown run {name!r}{did_you_mean(name, RUNS)}; `python -m repro runs` lists them: "
-                          f"{', '.join(RUNS)}")
+        raise ConfigError(f"unknown run {name!r}{did_you_mean(name, RUNS, n=3)}; `python -m repro runs` lists "
+                          f"all {len(RUNS)}")
     return RUNS[name]

@@ -1,22 +1,29 @@
 # Image stores, built once from raw data (profile key data.<dataset>.prepare).
 
+import shlex
+
 
 def _prepare_commands(entry):
+    """The shell commands of a data entry's prepare job, every profile value quoted: a path is never code."""
     spec = entry["prepare"]
     size = spec.get("size", config["train"].get("image_size", 64))
     if spec["dataset"] == "lsun":  # the training LMDB, and the validation one into the entry's `validation` store
-        lsun = f"python -m repro prepare lsun --size {size} --workers {spec.get('workers', 1)} --quiet"
-        return [f"{lsun} --lmdb {spec['lmdb']}" + (f" --limit {spec['limit']}" if "limit" in spec else "")
-                + f" --out {entry['store']}"] + \
-            ([f"{lsun} --lmdb {spec['validation_lmdb']} --out {entry['validation']}"]
+        lsun = ["python", "-m", "repro", "prepare", "lsun", "--size", size, "--workers", spec.get("workers", 1),
+                "--quiet"]
+        commands = [lsun + ["--lmdb", spec["lmdb"]] + (["--limit", spec["limit"]] if "limit" in spec else [])
+                    + ["--out", entry["store"]]] + \
+            ([lsun + ["--lmdb", spec["validation_lmdb"], "--out", entry["validation"]]]
              if "validation_lmdb" in spec else [])
-    if spec["dataset"] in SPLIT_DATASETS:  # writes every split side by side
+    elif spec["dataset"] in SPLIT_DATASETS:  # writes every split side by side
         # an image-folder copy of CIFAR-10 when given; otherwise the torchvision files (ImageNet needs a login)
-        source = f"--images {spec['images']}" if "images" in spec else \
-            f"--root {spec['root']}" + (" --download" if spec["dataset"] != "imagenet32" else "")
-        return [f"python -m repro prepare {spec['dataset']} {source} --size {size} "
-                f"--out {os.path.dirname(entry['store'])} --quiet"]
-    return [f"python -m repro prepare {spec['dataset']} --size {size} --out {entry['store']} --quiet"]
+        source = ["--images", spec["images"]] if "images" in spec else \
+            ["--root", spec["root"]] + (["--download"] if spec["dataset"] != "imagenet32" else [])
+        commands = [["python", "-m", "repro", "prepare", spec["dataset"], *source, "--size", size,
+                     "--out", os.path.dirname(entry["store"]), "--quiet"]]
+    else:
+        commands = [["python", "-m", "repro", "prepare", spec["dataset"], "--size", size, "--out", entry["store"],
+                     "--quiet"]]
+    return [shlex.join(map(str, command)) for command in commands]
 
 
 for _name, _entry in config["data"].items():
@@ -37,4 +44,4 @@ for _name, _entry in config["data"].items():
             conda:
                 "../environment.yml"
             shell:
-                "({params.command}) > {log} 2>&1"
+                "({params.command}) > {log:q} 2>&1"

@@ -26,5 +26,5 @@ rule evaluate:
     conda:
         "../environment.yml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m repro evaluate {params.run_dir} --config {params.profile} "
-        "--out {output} --quiet >> {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro evaluate {params.run_dir:q} --config {params.profile:q} "
+        "--out {output:q} --quiet >> {log:q} 2>&1"

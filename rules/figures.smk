@@ -20,7 +20,7 @@ rule figure:
     conda:
         "../environment.yml"
     shell:
-        "python -m repro figure {wildcards.name} --config {params.profile} > {log} 2>&1"
+        "python -m repro figure {wildcards.name:q} --config {params.profile:q} > {log:q} 2>&1"
 
 
 TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss",  # repro.tables.write_tables
@@ -50,7 +50,7 @@ rule table:
     conda:
         "../environment.yml"
     shell:
-        "python -m repro table --config {params.profile} > {log} 2>&1"
+        "python -m repro table --config {params.profile:q} > {log:q} 2>&1"
 
 
 rule figures:
@@ -80,5 +80,5 @@ rule report:
     conda:
         "../environment.yml"
     shell:
-        "snakemake --snakefile {params.snakefile} --report {output} --configfile {params.profile} --nolock "
-        "> {log} 2>&1"
+        "snakemake --snakefile {params.snakefile:q} --report {output:q} --configfile {params.profile:q} --nolock "
+        "> {log:q} 2>&1"

@@ -21,5 +21,5 @@ rule toy:
     conda:
         "../environment.yml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m repro toy {wildcards.experiment} --config {params.profile} "
-        "--out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro toy {wildcards.experiment:q} --config {params.profile:q} "
+        "--out {output:q} > {log:q} 2>&1"

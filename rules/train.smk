@@ -16,7 +16,7 @@ rule cost:
     conda:
         "../environment.yml"
     shell:
-        "python -m repro cost --config {input} --out {output} --quiet > {log} 2>&1"
+        "python -m repro cost --config {input:q} --out {output:q} --quiet > {log:q} 2>&1"
 
 
 rule train:
@@ -42,5 +42,5 @@ rule train:
     conda:
         "../environment.yml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m repro train {wildcards.run} --config {params.profile} "
-        "--seed {wildcards.seed} --out {params.out} --quiet >> {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro train {wildcards.run:q} --config {params.profile:q} "
+        "--seed {wildcards.seed:q} --out {params.out:q} --quiet >> {log:q} 2>&1"

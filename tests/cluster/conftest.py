@@ -1,7 +1,8 @@
 """A private single-node SLURM cluster on localhost, for the tests marked `cluster`.
 
 The session fixture `slurm_cluster` needs Debian's `slurm-wlm` and `munge` (`.ci/run` installs them) and root
-(slurmd launches the jobs); otherwise the tests skip, saying why. It writes its own slurm.conf into a temporary
+(slurmd launches the jobs); otherwise the tests skip, saying why, or fail where REPRO_REQUIRE_CLUSTER=1 (`.ci/run`
+sets it, so CI cannot pass without having run them). It writes its own slurm.conf into a temporary
 directory (no accounting, no cgroups, state, spool, pid files and logs all inside that directory, ports picked
 free), starts `munged` with its own key and socket, `slurmctld` and `slurmd` as foreground children, waits
 until the node is idle, and at the end cancels what is left in the queue, stops the three daemons and deletes
@@ -25,6 +26,7 @@ DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "srun", "squeue", "scancel", "sinfo", "scontrol")
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
+REQUIRED = "REPRO_REQUIRE_CLUSTER"  # "1": a cluster test that cannot run fails instead of skipping
 
 
 def pytest_configure(config):
@@ -148,6 +150,8 @@ def _stop(proc: subprocess.Popen) -> None:
 def slurm_cluster():
     reason = why_not_available()
     if reason:
+        if os.environ.get(REQUIRED) == "1":
+            pytest.fail(f"{reason} ({REQUIRED}=1: the cluster tests must run here)", pytrace=False)
         pytest.skip(reason)
     # munged wants every directory above its socket searchable by all, and a short path (sockets: 108 bytes)
     root = Path(tempfile.mkdtemp(prefix="repro-slurm-", dir="/tmp" if os.path.isdir("/tmp") else None))

@@ -44,9 +44,9 @@ def snakemake(workdir: Path, *configfiles: Path, verbose=False) -> list[str]:
             "--slurm-keep-successful-logs", *(["--verbose"] if verbose else [])]
 
 
-def read_rows(path: Path) -> list[dict]:
+def read_rows(path: Path, drop=()) -> list[dict]:
     with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+        return [{k: v for k, v in row.items() if k not in drop} for row in csv.DictReader(f)]
 
 
 def wait_for(condition, timeout: float, what: str, proc: subprocess.Popen, output: Path):
@@ -131,3 +131,11 @@ def test_sigterm_checkpoints_and_the_retried_job_resumes(slurm_cluster, tmp_path
     assert 0 < stopped_at < iters
     assert (meta["status"], meta["gen_iter"], meta["resumed_from"]) == ("completed", iters, stopped_at)
     assert [int(r["gen_iter"]) for r in read_rows(run_dir / "log.csv")] == list(range(1, iters + 1))
+
+    # the resumed run is the uninterrupted one: the same command line as the job's (its resolved profile, one
+    # thread as on the test node's CPU), every logged number but the wall clock identical
+    reference = tmp_path / "uninterrupted"
+    subprocess.run([sys.executable, "-m", "repro", "train", RUN, "--config", "results/tiny/profile.yaml", "--seed", "0",
+                    "--out", str(reference), "--quiet"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                   check=True, capture_output=True, timeout=240)
+    assert read_rows(run_dir / "log.csv", drop=("wall_s",)) == read_rows(reference / "log.csv", drop=("wall_s",))
