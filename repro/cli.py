@@ -9,8 +9,11 @@ from repro.errors import ReproError
 
 def _train(args) -> int:
     from repro.config import load_profile, resolve
+    from repro.errors import ConfigError
     from repro.train import train
 
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError(f"--seed {args.seed}: a seed is a non-negative integer (0, 1, 2, ...)")
     profile = load_profile(args.config)
     seed = profile.seeds[0] if args.seed is None else args.seed
     cfg = resolve(args.run, profile, seed, args.iters)
@@ -68,7 +71,7 @@ def _prepare(args) -> int:
         from repro.data.lsun import prepare_lsun
 
         prepare_lsun(args.lmdb, args.size, args.out, args.limit, args.workers, args.max_bad, args.fast_decode,
-                     args.quiet)
+                     args.quiet, args.overwrite)
     else:
         from repro.data.vision import PREPARERS
 
@@ -208,6 +211,8 @@ def parser() -> argparse.ArgumentParser:
         d.add_argument("--out", required=True,
                        help="store directory (a folder per split for cifar10, mnist and imagenet32)")
         d.add_argument("--quiet", action="store_true", help="no progress bar")
+        d.add_argument("--overwrite", action="store_true",
+                       help="replace another store in --out, or rebuild this one (nothing of the old one stays)")
     p.set_defaults(handler=_prepare)
 
     p = sub.add_parser("download", help="fetch a dataset (resumable)")

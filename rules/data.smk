@@ -23,7 +23,9 @@ def _prepare_commands(entry):
     else:
         commands = [["python", "-m", "repro", "prepare", spec["dataset"], "--size", size, "--out", entry["store"],
                      "--quiet"]]
-    return [shlex.join(map(str, command)) for command in commands]
+    # --overwrite: Snakemake runs a prepare job only to replace its outputs, and a split dataset's other splits
+    # (not outputs) would otherwise keep the older store's manifest and refuse the new one
+    return [shlex.join(map(str, command + ["--overwrite"])) for command in commands]
 
 
 for _name, _entry in config["data"].items():

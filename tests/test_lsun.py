@@ -1,11 +1,12 @@
 """LSUN LMDB → image store: pixels equal to the official transform, bad entries, resume, CLI errors."""
 
+import contextlib
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -84,25 +85,49 @@ def test_not_an_lsun_folder_is_named(tmp_path):
     assert f"{tmp_path}: no data.mdb here" in result.stderr
 
 
+# `python -m repro …` that stops itself (SIGSTOP) right after committing its second chunk: a known point to kill it at
+STOP_AFTER_TWO_CHUNKS = """
+import os, signal, sys
+from repro import atomic
+from repro.cli import main
+
+write_json, committed = atomic.write_json, []
+
+
+def write_json_then_stop(path, obj):
+    write_json(path, obj)
+    if path.name.startswith("chunk_"):
+        committed.append(path)
+        if len(committed) == 2:
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+
+atomic.write_json = write_json_then_stop
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.slow
 def test_kill_9_during_preprocessing_then_rerun_gives_the_same_sha256(lsun_large, tmp_path):
     uninterrupted = prepare_lsun(lsun_large, 64, tmp_path / "whole", quiet=True)
     assert uninterrupted["count"] == 3000 and 3000 > 3 * CHUNK
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "repro", "prepare", "lsun", "--lmdb", str(lsun_large), "--size", "64", "--out",
-           str(out), "--workers", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while len(list((out / ".partial").glob("chunk_*.json"))) < 2:
-        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    args = ["prepare", "lsun", "--lmdb", str(lsun_large), "--size", "64", "--out", str(out), "--workers", "2",
+            "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-c", STOP_AFTER_TWO_CHUNKS, *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)  # its own group: it and its workers
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)  # returns once it has stopped itself (or exited)
+        assert os.WIFSTOPPED(status), proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # every child, whatever failed above
+        proc.wait()
     assert not (out / "manifest.json").exists()
-    done_before = len(list((out / ".partial").glob("chunk_*.json")))
-    assert 2 <= done_before < 6
-    assert repro_cli("prepare", "lsun", "--lmdb", lsun_large, "--size", 64, "--out", out, "--workers", 2,
-                     "--quiet").returncode == 0
+    assert sorted(p.name for p in (out / ".partial").glob("chunk_*.json")) == ["chunk_0000000.json",
+                                                                                "chunk_0000001.json"]
+    assert repro_cli(*args).returncode == 0
     resumed = json.loads((out / "manifest.json").read_text())
     assert resumed["sha256"] == uninterrupted["sha256"] == sha256_file(out / "images.npy")
     assert not (out / ".partial").exists()

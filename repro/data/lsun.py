@@ -28,8 +28,8 @@ from PIL import Image
 from tqdm import tqdm
 
 import repro
-from repro import atomic
-from repro.data.store import read_manifest, write_store
+from repro import atomic, lock
+from repro.data.store import claim, read_manifest, write_store
 from repro.data.vision import resize_center_crop
 from repro.errors import DataError
 
@@ -72,11 +72,22 @@ def _open(path: str) -> lmdb.Environment:
 
 
 def open_lmdb(path: Path) -> lmdb.Environment:
-    """Read-only, one handle per process (py-lmdb refuses a second open of the same path in a process)."""
-    if not (Path(path) / "data.mdb").exists():
+    """Read-only, one handle per process (py-lmdb refuses a second open of the same path in a process). A file that
+    is no LMDB, or one cut short (reading past its end would kill the process with SIGBUS), is a DataError."""
+    data = Path(path) / "data.mdb"
+    if not data.exists():
         raise DataError(f"{path}: no data.mdb here; --lmdb must be the LSUN folder that holds data.mdb, "
                         f"e.g. .../bedroom_train_lmdb")
-    return _open(str(Path(path).resolve()))
+    try:
+        env = _open(str(Path(path).resolve()))
+        needed = (env.info()["last_pgno"] + 1) * env.stat()["psize"]
+    except lmdb.Error as e:
+        raise DataError(f"{data}: not a readable LMDB ({e}); download and unpack it again "
+                        f"(python -m repro download lsun …)") from None
+    if data.stat().st_size < needed:
+        raise DataError(f"{data}: truncated ({data.stat().st_size:,} bytes, its pages need {needed:,}); download and "
+                        f"unpack it again (python -m repro download lsun …)")
+    return env
 
 
 def close_lmdb(path: Path) -> None:
@@ -127,17 +138,31 @@ def _key_chunks(env: lmdb.Environment, total: int):
 
 
 def prepare_lsun(lmdb_path: Path, size: int, out: Path, limit: int | None = None, workers: int = 1,
-                 max_bad: float = 0.01, fast_decode: bool = False, quiet: bool = False) -> dict:
-    """Builds the image store `out/` from an LSUN LMDB; returns its manifest. Rerun to resume."""
+                 max_bad: float = 0.01, fast_decode: bool = False, quiet: bool = False,
+                 overwrite: bool = False) -> dict:
+    """Builds the image store `out/` from an LSUN LMDB; returns its manifest. Rerun to resume; another store in
+    `out` is replaced only with `overwrite`."""
     lmdb_path, out = Path(lmdb_path).resolve(), Path(out)
     env = open_lmdb(lmdb_path)
     entries = env.stat()["entries"]
+    if entries == 0:
+        raise DataError(f"{lmdb_path}: the LMDB holds no entries; --lmdb must be a downloaded LSUN folder "
+                        f"(python -m repro download lsun …)")
     total = min(entries, limit) if limit else entries
     params = {"source": str(lmdb_path), "size": size, "limit": limit, "fast_decode": fast_decode, "chunk": CHUNK}
-    done = read_manifest(out)
-    if done and all(done.get(k) == v for k, v in params.items()):
-        print(f"{out}: already prepared ({done['count']} images, sha256 {done['sha256'][:12]}…)")
-        return done
+    with lock.exclusive(out, "prepares a store there"):
+        if not claim(out, {"": params}, overwrite):
+            done = read_manifest(out)
+            print(f"{out}: already prepared ({done['count']} images, sha256 {done['sha256'][:12]}…); --overwrite "
+                  f"rebuilds it")
+            return done
+        return _build(env, lmdb_path, out, params, entries, total, workers, max_bad, quiet)
+
+
+def _build(env, lmdb_path: Path, out: Path, params: dict, entries: int, total: int, workers: int, max_bad: float,
+           quiet: bool) -> dict:
+    """`prepare_lsun`'s work, under its lock: decode the chunks not yet committed, then write the store."""
+    size, fast_decode = params["size"], params["fast_decode"]
     partial = out / ".partial"
     if (partial / "params.json").exists() and json.loads((partial / "params.json").read_text()) != params:
         print(f"{partial}: left by a run with other parameters; starting over")
@@ -170,6 +195,9 @@ def prepare_lsun(lmdb_path: Path, size: int, out: Path, limit: int | None = None
 
     skipped = [s for i in range(n_chunks) for s in json.loads((partial / f"chunk_{i:07d}.json").read_text())]
     count = total - len(skipped)
+    if count == 0:
+        raise DataError(f"{lmdb_path}: none of its {total} entries is a decodable image (e.g. key "
+                        f"{skipped[0]['key']}: {skipped[0]['reason']}); an image store needs at least one")
     manifest = write_store(
         out, (np.load(partial / f"chunk_{i:07d}.npy") for i in range(n_chunks)), count,
         (3, size, size),

@@ -29,7 +29,8 @@ def open_sampler(source: str, image_size: int, batch_size: int, seed: int, devic
     if subset or hold_out:
         keep = split(len(images), source, subset, hold_out)[0]
         images, labels = images[keep], None if labels is None else labels[keep]
-    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels, pixel_scale=pixel_scale)
+    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels, pixel_scale=pixel_scale,
+                        source=source)
 
 
 def split(count: int, source: str, subset: int | None = None, hold_out: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -91,18 +92,20 @@ class ImageSampler:
     and plans are sliced there, so a critic step does no per-batch host work; otherwise batches are gathered
     from the (memory-mapped) store into pinned memory one step ahead by a background thread. `placement`
     forces "resident", "prefetch" or "host" (the CPU default) - the batches are the same in every mode. With
-    `labels`, `next_labeled` serves each batch's classes beside it.
+    `labels`, `next_labeled` serves each batch's classes beside it. `source` names the images in errors.
     """
 
     REPLACEMENT_BLOCK = 1024  # batches drawn per plan when sampling with replacement
 
     def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device,
                  replacement: bool = False, placement: str | None = None, labels: np.ndarray | None = None,
-                 pixel_scale: float = 127.5):
+                 pixel_scale: float = 127.5, source: str = "the images"):
         if len(images) < batch_size:
-            raise DataError(f"{len(images)} images are fewer than one batch of {batch_size}")
+            raise DataError(f"{source}: {len(images)} training images are fewer than one batch of {batch_size}; train "
+                            f"on a larger store or with a smaller batch")
         if labels is not None and len(labels) != len(images):
-            raise DataError(f"{len(labels)} labels for {len(images)} images: the store's labels.npy does not match")
+            raise DataError(f"{source}: {len(labels)} labels for {len(images)} images: the store's labels.npy does "
+                            f"not match; rebuild it with `python -m repro prepare … --overwrite`")
         self.images, self.shape = images, tuple(images.shape[1:])
         self.labels = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
         self.batch_size, self.device, self.replacement, self.pixel_scale = batch_size, device, replacement, pixel_scale

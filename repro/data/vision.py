@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 
 import repro
+from repro import lock
+from repro.data.store import BUNDLED_SOURCE, claim, write_store
 from repro.errors import DataError
 
 BUNDLED = Path(__file__).parent / "bundled"
@@ -86,17 +88,30 @@ def _torchvision(cls, root: Path, download: bool, url: str, **kwargs):
         raise DataError(f"{root}: {cls.__name__} could not be loaded or downloaded from {url} ({e})") from None
 
 
-def _write_splits(out: Path, splits: dict, dataset: str, size: int, source: str) -> None:
-    from repro.data.store import write_store
+def _already_prepared(args, dataset: str, source: str, splits) -> bool:
+    """True (and said) when `--out` holds every split's store from this source at this size; another store there
+    is an error unless `--overwrite`."""
+    if claim(Path(args.out), {split: {"dataset": dataset, "split": split, "source": source, "size": args.size}
+                              for split in splits}, args.overwrite):
+        return False
+    print(f"{args.out}: already prepared ({', '.join(splits)} from {source}); --overwrite rebuilds it")
+    return True
 
-    for split, (images, labels) in splits.items():
-        stored = resize_all(images, size)
-        manifest = write_store(Path(out) / split, [stored], len(stored), stored.shape[1:], {
-            "dataset": dataset, "split": split, "source": source, "size": size,
-            "transform": "none" if stored.shape[2] == images.shape[1] else "Resize(size) + CenterCrop(size) (PIL)",
-            "versions": {"repro": repro.__version__, "numpy": np.__version__},
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
-        print(f"{Path(out) / split}: {manifest['count']} {dataset} {split} images, sha256 {manifest['sha256'][:12]}…")
+
+def _prepare_splits(args, dataset: str, source: str, splits: tuple[str, ...], read) -> None:
+    """Under `--out`'s lock, unless already prepared: `read()`'s {split: (images, labels)}, one store per split."""
+    out, size = Path(args.out), args.size
+    with lock.exclusive(out, "prepares a store there"):
+        if _already_prepared(args, dataset, source, splits):
+            return
+        for split, (images, labels) in read().items():
+            stored = resize_all(images, size)
+            manifest = write_store(out / split, [stored], len(stored), stored.shape[1:], {
+                "dataset": dataset, "split": split, "source": source, "size": size,
+                "transform": "none" if stored.shape[2] == images.shape[1] else "Resize(size) + CenterCrop(size) (PIL)",
+                "versions": {"repro": repro.__version__, "numpy": np.__version__},
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
+            print(f"{out / split}: {manifest['count']} {dataset} {split} images, sha256 {manifest['sha256'][:12]}…")
 
 
 def read_image_folder(split_dir: Path, classes: tuple[str, ...],
@@ -136,19 +151,23 @@ def prepare_cifar10(args) -> None:
     out): the same stores, with the source recorded in the manifest."""
     if args.images:
         folder = Path(args.images)
-        splits = {split: read_image_folder(folder / split, CIFAR10_CLASSES, (32, 32)) for split in ("train", "test")}
-        _write_splits(args.out, splits, "cifar10", args.size, f"CIFAR-10 image folder at {folder.resolve()}")
+        _prepare_splits(args, "cifar10", f"CIFAR-10 image folder at {folder.resolve()}", ("train", "test"), lambda: {
+            split: read_image_folder(folder / split, CIFAR10_CLASSES, (32, 32)) for split in ("train", "test")})
         return
     from torchvision.datasets import CIFAR10
 
     root = Path(args.root)
     if not args.download:
         _require(root, CIFAR10_FILES, CIFAR10_URL, "CIFAR-10")
-    splits = {}
-    for split, train in (("train", True), ("test", False)):
-        ds = _torchvision(CIFAR10, root, args.download, CIFAR10_URL, train=train)
-        splits[split] = (ds.data, np.asarray(ds.targets))
-    _write_splits(args.out, splits, "cifar10", args.size, f"torchvision CIFAR10 at {root.resolve()}")
+
+    def read():
+        splits = {}
+        for split, train in (("train", True), ("test", False)):
+            ds = _torchvision(CIFAR10, root, args.download, CIFAR10_URL, train=train)
+            splits[split] = (ds.data, np.asarray(ds.targets))
+        return splits
+
+    _prepare_splits(args, "cifar10", f"torchvision CIFAR10 at {root.resolve()}", ("train", "test"), read)
 
 
 def prepare_mnist(args) -> None:
@@ -157,14 +176,16 @@ def prepare_mnist(args) -> None:
     root = Path(args.root)
     if not args.download:
         _require(root, MNIST_FILES, MNIST_URL, "MNIST")
-    train = _torchvision(MNIST, root, args.download, MNIST_URL, train=True)
-    test = _torchvision(MNIST, root, args.download, MNIST_URL, train=False)
-    images, labels = train.data.numpy(), train.targets.numpy()
-    _write_splits(args.out, {
-        "train": (images[:MNIST_TRAIN], labels[:MNIST_TRAIN]),
-        "validation": (images[MNIST_TRAIN:], labels[MNIST_TRAIN:]),
-        "test": (test.data.numpy(), test.targets.numpy()),
-    }, "mnist", args.size, f"torchvision MNIST at {root.resolve()}")
+
+    def read():
+        train = _torchvision(MNIST, root, args.download, MNIST_URL, train=True)
+        test = _torchvision(MNIST, root, args.download, MNIST_URL, train=False)
+        images, labels = train.data.numpy(), train.targets.numpy()
+        return {"train": (images[:MNIST_TRAIN], labels[:MNIST_TRAIN]),
+                "validation": (images[MNIST_TRAIN:], labels[MNIST_TRAIN:]),
+                "test": (test.data.numpy(), test.targets.numpy())}
+
+    _prepare_splits(args, "mnist", f"torchvision MNIST at {root.resolve()}", ("train", "validation", "test"), read)
 
 
 def _imagenet32_batches(root: Path, files: list[str], size: int):
@@ -183,33 +204,37 @@ def _imagenet32_batches(root: Path, files: list[str], size: int):
 def prepare_imagenet32(args) -> None:
     """The downsampled-ImageNet 32×32 release (train_data_batch_1..10.npz, val_data.npz) as train and validation
     stores, streamed a batch file at a time (peak memory: one file, ~130k images, ~400 MB)."""
-    from repro.data.store import write_store
-
-    root = Path(args.root)
+    root, out = Path(args.root), Path(args.out)
     _require(root, [f for files in IMAGENET32_FILES.values() for f in files], IMAGENET32_URL, "32×32 ImageNet")
-    for split, files in IMAGENET32_FILES.items():
-        labels = np.concatenate([np.load(root / name)["labels"] for name in files]).astype(np.int64) - 1  # 1-based
-        manifest = write_store(Path(args.out) / split, _imagenet32_batches(root, files, args.size), len(labels),
-                               (3, args.size, args.size), {
-            "dataset": "imagenet32", "split": split, "source": f"downsampled ImageNet 32x32 npz at {root.resolve()}",
-            "size": args.size, "transform": "none" if args.size == 32 else "Resize(size) + CenterCrop(size) (PIL)",
-            "versions": {"repro": repro.__version__, "numpy": np.__version__},
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
-        print(f"{Path(args.out) / split}: {manifest['count']} imagenet32 {split} images, "
-              f"sha256 {manifest['sha256'][:12]}…")
+    source = f"downsampled ImageNet 32x32 npz at {root.resolve()}"
+    with lock.exclusive(out, "prepares a store there"):
+        if _already_prepared(args, "imagenet32", source, IMAGENET32_FILES):
+            return
+        for split, files in IMAGENET32_FILES.items():
+            labels = np.concatenate([np.load(root / name)["labels"] for name in files]).astype(np.int64) - 1  # 1-based
+            manifest = write_store(out / split, _imagenet32_batches(root, files, args.size), len(labels),
+                                   (3, args.size, args.size), {
+                "dataset": "imagenet32", "split": split, "source": source, "size": args.size,
+                "transform": "none" if args.size == 32 else "Resize(size) + CenterCrop(size) (PIL)",
+                "versions": {"repro": repro.__version__, "numpy": np.__version__},
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
+            print(f"{out / split}: {manifest['count']} imagenet32 {split} images, sha256 {manifest['sha256'][:12]}…")
 
 
 def prepare_mnist_bundled(args) -> None:
-    from repro.data.store import write_store
-
-    digits = mnist_bundled(args.size)
-    labels = mnist_bundled_labels()
-    manifest = write_store(Path(args.out), [digits], len(digits), digits.shape[1:], {
-        "dataset": "mnist", "split": "test", "source": "repro/data/bundled/mnist (see SOURCE.md)",
-        "size": args.size, "transform": "Resize(size) + CenterCrop(size) (PIL)",
-        "versions": {"repro": repro.__version__, "numpy": np.__version__},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, labels)
-    print(f"{args.out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
+    out = Path(args.out)
+    identity = {"dataset": "mnist", "split": "test", "source": BUNDLED_SOURCE, "size": args.size}
+    with lock.exclusive(out, "prepares a store there"):
+        if not claim(out, {"": identity}, args.overwrite):
+            print(f"{out}: already prepared (bundled MNIST test digits at {args.size}×{args.size}); --overwrite "
+                  f"rebuilds it")
+            return
+        digits = mnist_bundled(args.size)
+        manifest = write_store(out, [digits], len(digits), digits.shape[1:], {
+            **identity, "transform": "Resize(size) + CenterCrop(size) (PIL)",
+            "versions": {"repro": repro.__version__, "numpy": np.__version__},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, mnist_bundled_labels())
+    print(f"{out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
 
 
 PREPARERS = {"cifar10": prepare_cifar10, "mnist": prepare_mnist, "mnist-bundled": prepare_mnist_bundled,
