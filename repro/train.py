@@ -3,11 +3,16 @@
 Layout (DESIGN.md §3): config.yaml, log.csv (one row per generator iteration), samples/, ckpt/ (rolling,
 undeclared), snapshots/ (the generator every `snapshot_every` iterations, for `python -m repro evaluate`; on 2-D
 toys the critic too), meta.json and final.pt (written last). Rerunning the same command resumes from the newest
-checkpoint and reproduces the uninterrupted log exactly; a NaN/Inf loss ends the run as `diverged`, a result.
+readable checkpoint of this run and reproduces the uninterrupted log exactly; a NaN/Inf loss ends the run as
+`diverged`, a result. One process at a time trains a directory (repro.lock), and a finished run's final.pt and
+meta.json are only replaced by those of a completed extension.
 """
 
 import csv
 import datetime
+import errno
+import hashlib
+import io
 import json
 import math
 import os
@@ -25,29 +30,36 @@ from PIL import Image
 from tqdm import tqdm
 
 import repro
-from repro import atomic
+from repro import atomic, lock
 from repro.config import RunConfig
 from repro.engine import STAT_COLUMNS, Engine, resolve_device
-from repro.errors import ResumeError
+from repro.errors import ConfigError, ReproError, ResumeError
 
 LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS + ("val_w_estimate",)
 KEEP_CHECKPOINTS = 2
 LOG_FETCH_EVERY = 10  # generator iterations whose logged values stay on the device: no host sync in between
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def log_rows(path: Path, keep: int) -> list[dict]:
+    """log.csv's complete rows up to iteration `keep` (the checkpoint a run resumes from); fewer is an error."""
+    rows = []
+    if path.exists():
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("gen_iter", "").isdigit() and int(row["gen_iter"]) <= keep and None not in row:
+                    rows.append(row)
+    if len(rows) != keep:
+        raise ResumeError(f"{path}: holds {len(rows)} complete rows but the checkpoint is at iteration {keep}; "
+                          f"delete the run directory to start over")
+    return rows
 
 
 class RunLog:
-    """log.csv, appended one flushed row per generator iteration; reopened, it keeps rows up to `keep`."""
+    """log.csv: the `rows` kept from before a resume, then one flushed row per generator iteration."""
 
-    def __init__(self, path: Path, keep: int):
-        rows = []
-        if path.exists():
-            with open(path, newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("gen_iter", "").isdigit() and int(row["gen_iter"]) <= keep and None not in row:
-                        rows.append(row)
-        if len(rows) != keep:
-            raise ResumeError(f"{path}: holds {len(rows)} complete rows but the checkpoint is at iteration {keep}; "
-                              f"delete the run directory to start over")
+    def __init__(self, path: Path, rows: list[dict]):
         with atomic.atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, LOG_COLUMNS)
             writer.writeheader()
@@ -88,11 +100,70 @@ def _checkpoints(run_dir: Path) -> list[Path]:
     return sorted((run_dir / "ckpt").glob("iter_*.pt"))
 
 
-def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float, log: RunLog) -> None:
+def config_sha256(cfg: RunConfig) -> str:
+    """The hash of what a resumed run must share with its checkpoint: the settings `RunConfig.differing_keys`
+    compares, less those at their default, so a setting added later (at its default) keeps older hashes."""
+    settings = cfg.to_dict()
+    kept = {key: settings[key] for key in cfg.differing_keys({})}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+
+
+def _identity(cfg: RunConfig) -> dict:
+    """What every checkpoint records of its run, so that no other run, seed or config resumes from it."""
+    return {"run": cfg.run, "seed": cfg.seed, "config_sha256": config_sha256(cfg)}
+
+
+def _describe(identity: dict) -> str:
+    return f"run {identity.get('run')} seed {identity.get('seed')} (config {str(identity.get('config_sha256'))[:12]})"
+
+
+def _resume_state(run_dir: Path, cfg: RunConfig, config_checked: bool) -> dict | None:
+    """The newest readable checkpoint, which must be this run's; each unreadable (truncated, garbage) one newer
+    than it is reported in one line. None: nothing to resume."""
+    found, unreadable = _checkpoints(run_dir), []
+    for path in reversed(found):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if not isinstance(state, dict) or not {"gen_iter", "wall_s"} <= state.keys():
+                raise ValueError("not a checkpoint")
+        except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
+            unreadable.append(f"{path}: truncated or corrupt ({type(e).__name__})")
+            continue
+        mine = _identity(cfg)
+        if not any(key in state for key in mine):  # written before checkpoints recorded their run
+            if not config_checked:
+                raise ResumeError(f"{path}: records no run and {run_dir / 'config.yaml'} is missing, so nothing "
+                                  f"says it is {cfg.run} seed {cfg.seed}; restore config.yaml or use another --out")
+        elif {key: state.get(key) for key in mine} != mine:
+            raise ResumeError(f"{path}: a checkpoint of {_describe(state)}, not of {_describe(mine)}; train "
+                              f"{cfg.run} seed {cfg.seed} into another --out directory")
+        for line in unreadable:
+            print(f"warning: {line}; resuming from {path.name} instead", file=sys.stderr)
+        return state
+    if found:
+        raise ResumeError(f"{run_dir / 'ckpt'}: no readable checkpoint ({', '.join(p.name for p in found)} are "
+                          f"truncated or corrupt); delete them to train the run from the start")
+    return None
+
+
+def _save(obj, path: Path) -> None:
+    """torch.save through memory: a full disk is then Python's OSError naming `path`, not PyTorch's "[enforce fail
+    at inline_container.cc:672]"."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    try:
+        with atomic.atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getbuffer())
+    except OSError as e:
+        e.filename = str(path)
+        raise
+
+
+def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float, log: RunLog,
+                     identity: dict) -> None:
     log.sync()
-    state = {**engine.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
-    with atomic.atomic_path(run_dir / "ckpt" / f"iter_{gen_iter:09d}.pt") as tmp:
-        torch.save(state, tmp)
+    _save({**engine.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s, **identity},
+          run_dir / "ckpt" / f"iter_{gen_iter:09d}.pt")
     for old in _checkpoints(run_dir)[:-KEEP_CHECKPOINTS]:
         old.unlink()
 
@@ -103,8 +174,7 @@ def _save_snapshot(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float) 
     state = {"G": engine.G.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
     if len(engine.data.shape) == 1:
         state["D"] = engine.D.state_dict()
-    with atomic.atomic_path(run_dir / "snapshots" / f"G_{gen_iter:09d}.pt") as tmp:
-        torch.save(state, tmp)
+    _save(state, run_dir / "snapshots" / f"G_{gen_iter:09d}.pt")
 
 
 def sample_grid(images: torch.Tensor, columns: int = 8, padding: int = 2) -> np.ndarray:
@@ -138,14 +208,60 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _read_config(path: Path) -> dict | None:
+    """A run directory's config.yaml (None: there is none)."""
+    if not path.exists():
+        return None
+    try:
+        saved = yaml.safe_load(path.read_text())
+        if not isinstance(saved, dict):
+            raise ValueError("empty" if saved is None else f"a YAML {type(saved).__name__}, not a mapping")
+    except (yaml.YAMLError, ValueError) as e:
+        raise ResumeError(f"{path}: not a run config ({_first_line(e)}); restore it, or delete it to resume (each "
+                          f"checkpoint records its run, seed and config), or use another --out") from None
+    return saved
+
+
 def _read_meta(run_dir: Path) -> dict | None:
+    """meta.json of a run that has a result (None: unfinished: an extension in progress, or never finished)."""
     path = run_dir / "meta.json"
-    return json.loads(path.read_text()) if path.exists() and (run_dir / "final.pt").exists() else None
+    if not (path.exists() and (run_dir / "final.pt").exists()):
+        return None
+    try:
+        meta = json.loads(path.read_text())
+        if not isinstance(meta, dict) or not {"status", "gen_iter"} <= meta.keys():
+            raise ValueError("no status and gen_iter")
+    except ValueError as e:
+        raise ResumeError(f"{path}: not a run's meta.json ({_first_line(e)}); delete it and rerun the same command: "
+                          f"the run resumes from its newest checkpoint and writes it again") from None
+    return meta
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _restore_config(run_dir: Path, cfg: RunConfig) -> None:
+    """A finished run's lost config.yaml, from final.pt after checking that final.pt is this run's."""
+    path = run_dir / "final.pt"
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)["config"]
+    except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
+        raise ResumeError(f"{path}: unreadable ({type(e).__name__}) and config.yaml is missing; delete both "
+                          f"final.pt and meta.json to resume from the newest checkpoint") from None
+    differing = cfg.differing_keys(saved)
+    if differing:
+        raise ResumeError(f"{path}: the result of run {saved.get('run')} seed {saved.get('seed')}, not of {cfg.run} "
+                          f"seed {cfg.seed} ({', '.join(differing)} differ); use another --out directory")
+    atomic.write_text(run_dir / "config.yaml", yaml.safe_dump(saved, sort_keys=False))
 
 
 def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.device, status: str, gen_iter: int,
                   start: int, wall_s: float, started: str) -> None:
-    """meta.json, then final.pt last: the two declared outputs of a training job."""
+    """meta.json, then final.pt last: the two declared outputs of a training job. The old final.pt goes first: a
+    kill before the new one is written leaves a run without final.pt, which reads as unfinished, and a rerun
+    writes both again."""
+    (run_dir / "final.pt").unlink(missing_ok=True)
     meta = {
         "status": status, "gen_iter": gen_iter, "iters": cfg.iters,
         "diverged_at": gen_iter if status == "diverged" else None,
@@ -163,9 +279,8 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
         "channels_last": engine.channels_last,
     }
     atomic.write_json(run_dir / "meta.json", meta)
-    with atomic.atomic_path(run_dir / "final.pt") as tmp:
-        torch.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
-                    "status": status, "gen_iter": gen_iter}, tmp)
+    _save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(), "status": status,
+           "gen_iter": gen_iter}, run_dir / "final.pt")
 
 
 def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:
@@ -181,31 +296,63 @@ def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:
 
 
 def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False) -> int:
-    """Trains (or resumes) one run × seed. Returns the process exit status: 0 done or diverged, 128+N on signal N."""
+    """Trains (or resumes) one run × seed, the only process writing `run_dir` meanwhile. Returns the process exit
+    status: 0 done or diverged, 128+N on signal N."""
     run_dir = Path(run_dir)
+    try:
+        with lock.exclusive(run_dir, "trains this run"):
+            return _train(cfg, run_dir, device, quiet)
+    except OSError as e:
+        error = _write_error(e, run_dir)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _write_error(e: OSError, run_dir: Path) -> ReproError | None:
+    """A full disk or an unwritable run directory as one line naming the path (None: another error, a bug, which
+    keeps its traceback)."""
+    path = Path(e.filename or run_dir)
+    if e.errno in NO_SPACE:
+        kept = _checkpoints(run_dir)
+        intact = f"the older checkpoints ({', '.join(p.name for p in kept)}) are intact" if kept else \
+            "no checkpoint had been written yet"
+        return ResumeError(f"{path}: no space left on the device ({e.strerror}); {intact}: free some space and "
+                           f"rerun the same command to resume")
+    here = run_dir.absolute()
+    if e.errno not in NOT_WRITABLE or (path.absolute() not in (here, *here.parents) and here not in
+                                       path.absolute().parents):
+        return None
+    return ConfigError(f"{path}: cannot write there ({e.strerror}); train into a directory you can write (--out)")
+
+
+def _train(cfg: RunConfig, run_dir: Path, device: str, quiet: bool) -> int:
+    """Everything is checked (config, result, device, data, checkpoint, log) before anything is written."""
     config_path = run_dir / "config.yaml"
-    if config_path.exists():
-        differing = cfg.differing_keys(yaml.safe_load(config_path.read_text()))
+    saved = _read_config(config_path)
+    if saved is not None:
+        differing = cfg.differing_keys(saved)
         if differing:
             raise ResumeError(f"{run_dir}: was trained with a different config ({', '.join(differing)} differ); "
                               f"only the iteration target may change on resume - use another --out directory")
     meta = _read_meta(run_dir)
     if meta and (meta["status"] == "diverged" or meta["gen_iter"] >= cfg.iters):
+        if saved is None:
+            _restore_config(run_dir, cfg)
         print(f"{run_dir}: already {meta['status']} at generator iteration {meta['gen_iter']}; nothing to do")
         return 0
-    for stale in ("final.pt", "meta.json"):  # an extension invalidates the old end state
-        (run_dir / stale).unlink(missing_ok=True)
 
     dev = resolve_device(device)
     engine = Engine(cfg, dev)
+    identity = _identity(cfg)
     start, wall_s = 0, 0.0
-    checkpoints = _checkpoints(run_dir)
-    if checkpoints:
-        state = torch.load(checkpoints[-1], map_location="cpu", weights_only=True)
+    state = _resume_state(run_dir, cfg, config_checked=saved is not None)
+    if state:
         engine.load_state_dict(state)
         start, wall_s = state["gen_iter"], state["wall_s"]
+    rows = log_rows(run_dir / "log.csv", keep=start)
     atomic.write_text(config_path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    log = RunLog(run_dir / "log.csv", keep=start)
+    log = RunLog(run_dir / "log.csv", rows)
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     status, gen_iter = "completed", start
     progress = tqdm(total=cfg.iters, initial=start, desc=f"{cfg.run} seed{cfg.seed}", unit="it",
@@ -236,7 +383,7 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
             if gen_iter % cfg.snapshot_every == 0:
                 _save_snapshot(run_dir, engine, gen_iter, wall_s)
             if gen_iter % cfg.checkpoint_every == 0 or stop.received:
-                _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
+                _save_checkpoint(run_dir, engine, gen_iter, wall_s, log, identity)
             if stop.received:
                 progress.close()
                 log.close()
@@ -248,7 +395,7 @@ def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool
     if status == "completed":
         _save_samples(run_dir, engine, gen_iter)
         _save_snapshot(run_dir, engine, gen_iter, wall_s)
-    _save_checkpoint(run_dir, engine, gen_iter, wall_s, log)
+    _save_checkpoint(run_dir, engine, gen_iter, wall_s, log, identity)
     log.close()
     _write_result(run_dir, cfg, engine, dev, status, gen_iter, start, wall_s, started)
     verdict = "diverged at generator iteration" if status == "diverged" else "completed generator iterations:"

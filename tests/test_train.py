@@ -1,11 +1,12 @@
 """The run directory contract: determinism, crash and signal resume, divergence as a result, config errors."""
 
+import contextlib
 import dataclasses
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -62,44 +63,79 @@ def test_adam_run_logs_the_cosine_diagnostic(tmp_path, tiny_profile):
     assert cosines[0] > 0  # a stable start: Adam's steps point along the gradient (WGAN §4.2)
 
 
-def _wait_for_rows(path, n, proc, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"training ended early: {proc.stderr.read()}")
-        if path.exists() and path.read_text().count("\n") > n:
-            return
-        time.sleep(0.05)
-    raise AssertionError("no progress")
+STOP_AT_CALL = """
+import importlib, os, signal, sys
+
+module, name, stop_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+owner = importlib.import_module(module)
+*outer, attribute = name.split(".")
+for part in outer:
+    owner = getattr(owner, part)
+original, calls = getattr(owner, attribute), 0
 
 
-def _start(out):
-    return subprocess.Popen([sys.executable, "-m", "repro", "train", "wgan-dcgan", "--config", str(TINY), "--out",
-                             str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def stop_then_call(*args, **kwargs):
+    global calls
+    calls += 1
+    if calls == stop_at:
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return original(*args, **kwargs)
+
+
+setattr(owner, attribute, stop_then_call)
+from repro.cli import main
+
+sys.exit(main(sys.argv[4:]))
+"""
+
+
+@contextlib.contextmanager
+def stopped_at_call(target: str, call: int, *args):
+    """`python -m repro ARGS`, stopped (SIGSTOP, sent by itself) as it enters call number `call` of `target`
+    ("module:function" or "module:Class.method"): a known point rather than a timing window. Killed at the end,
+    however the test ends."""
+    module, name = target.split(":")
+    proc = subprocess.Popen([sys.executable, "-c", STOP_AT_CALL, module, name, str(call), *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            raise AssertionError(f"ended before call {call} of {target}: {proc.stderr.read()}")
+        yield proc
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+TRAIN = ("train", "wgan-dcgan", "--config", TINY, "--quiet")
 
 
 @pytest.mark.slow
 def test_kill_9_then_rerun_gives_the_uninterrupted_log(tmp_path, reference):
-    proc = _start(tmp_path)
-    _wait_for_rows(tmp_path / "log.csv", 27, proc)  # rows come at each checkpoint: 30 are out, the 30th is due
-    proc.kill()
-    proc.wait()
+    """Killed where iteration 30's rows are in log.csv but not yet its checkpoint: the rerun resumes from 25's and
+    cuts the log back to it."""
+    with stopped_at_call("repro.train:_save_checkpoint", 6, *TRAIN, "--out", tmp_path) as proc:
+        assert len(read_log(tmp_path / "log.csv")) == 30
+        assert sorted(p.name for p in (tmp_path / "ckpt").glob("*.pt"))[-1] == "iter_000000025.pt"
+        proc.kill()
+        proc.wait()
     assert not (tmp_path / "final.pt").exists()
-    assert repro_cli("train", "wgan-dcgan", "--config", TINY, "--out", tmp_path, "--quiet").returncode == 0
-    assert json.loads((tmp_path / "meta.json").read_text())["resumed_from"] in (25, 30)
+    assert repro_cli(*TRAIN, "--out", tmp_path).returncode == 0
+    assert json.loads((tmp_path / "meta.json").read_text())["resumed_from"] == 25
     assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
 
 
 @pytest.mark.slow
 def test_sigterm_checkpoints_exits_nonzero_and_resumes(tmp_path, reference):
-    proc = _start(tmp_path)
-    _wait_for_rows(tmp_path / "log.csv", 3, proc)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-    assert "SIGTERM" in proc.stderr.read()
-    interrupted_at = len(read_log(tmp_path / "log.csv"))
-    assert (tmp_path / "ckpt" / f"iter_{interrupted_at:09d}.pt").exists()
-    assert repro_cli("train", "wgan-dcgan", "--config", TINY, "--out", tmp_path, "--quiet").returncode == 0
+    """SIGTERM arrives as generator iteration 3 starts (no checkpoint due): the run checkpoints at its end."""
+    with stopped_at_call("repro.engine:Engine.iteration", 3, *TRAIN, "--out", tmp_path) as proc:
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+        assert "SIGTERM at generator iteration 3" in proc.stderr.read()
+    assert len(read_log(tmp_path / "log.csv")) == 3 and (tmp_path / "ckpt" / "iter_000000003.pt").exists()
+    assert repro_cli(*TRAIN, "--out", tmp_path).returncode == 0
     assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
 
 

@@ -6,7 +6,8 @@ against fresh real points (and mode coverage on the Gaussian mixtures); image ru
 against the run's training images. Every snapshot uses the same noise and the same real subset, so the curve
 moves only with the generator. Beside FILE, FILE.json records the protocol (settings, reference images' and
 extractor weights' sha256, seed); rows already in FILE under the same protocol are kept, so an interrupted
-evaluation resumes, and a changed protocol starts over.
+evaluation resumes, and a changed protocol starts over. One process at a time writes FILE (repro.lock); other
+seeds' tables beside it are written meanwhile.
 """
 
 import functools
@@ -20,7 +21,7 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from repro import atomic
+from repro import atomic, lock
 from repro.config import MetricsSpec, RunConfig
 from repro.data.sampler import load_images
 from repro.data.store import read_manifest
@@ -40,7 +41,12 @@ def read_run_config(run_dir: Path) -> RunConfig:
     path = run_dir / "config.yaml"
     if not path.exists():
         raise DataError(f"{run_dir}: not a run directory (no config.yaml); train it with `python -m repro train`")
-    return RunConfig.from_dict(yaml.safe_load(path.read_text()))
+    try:
+        return RunConfig.from_dict(yaml.safe_load(path.read_text()))
+    except (yaml.YAMLError, TypeError, KeyError, ValueError) as e:
+        raise DataError(f"{path}: not a run config ({type(e).__name__}: {str(e).strip().splitlines()[0]}); restore "
+                        f"it, or delete it and rerun the run's `python -m repro train` command, which writes it "
+                        f"again") from None
 
 
 @torch.no_grad()
@@ -97,7 +103,13 @@ class Evaluator:
             self.protocol.update(extractor=spec.extractor, weights_sha256=weights_sha256)
 
     def generator(self, snapshot: Path) -> tuple[torch.nn.Module, dict]:
-        state = torch.load(snapshot, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(snapshot, map_location="cpu", weights_only=True)
+            if not isinstance(state, dict) or not {"G", "gen_iter", "wall_s"} <= state.keys():
+                raise ValueError("not a snapshot")
+        except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
+            raise DataError(f"{snapshot}: truncated or corrupt generator snapshot ({type(e).__name__}); delete it "
+                            f"to measure the others, or retrain the run") from None
         G = build_net(self.cfg, "generator", self.shape)
         G.load_state_dict(state["G"])
         return G.to(self.device), state
@@ -171,8 +183,14 @@ def _content_sha256(source: str, images: np.ndarray) -> str:
 
 def evaluate(run_dir: str | Path, out: str | Path, spec: MetricsSpec, device: str = "auto",
              cache_root: str | Path | None = None, quiet: bool = False) -> Path:
-    """Writes (or completes) the per-snapshot table `out`; returns its path."""
+    """Writes (or completes) the per-snapshot table `out`, the only process writing it meanwhile; returns its path."""
     run_dir, out = Path(run_dir), Path(out)
+    with lock.exclusive(out.parent, "evaluates into it", name=f".{out.name}.lock"):
+        return _evaluate(run_dir, out, spec, device, cache_root, quiet)
+
+
+def _evaluate(run_dir: Path, out: Path, spec: MetricsSpec, device: str, cache_root: str | Path | None,
+              quiet: bool) -> Path:
     cfg = read_run_config(run_dir)
     found = snapshots(run_dir)
     if not found:
