@@ -128,8 +128,9 @@ def runs_note(curves: list[Curve]) -> str:
 def filter_note(curves: list[Curve]) -> str:
     kernels = sorted({k for curve in curves for k in curve.kernels})
     shrunk = " (shrunk from 101 to the log length)" if kernels != [MEDFILT_KERNEL] else ""
-    return (f"Curves median filtered with scipy.signal.medfilt (float64, zero-padded ends), kernel "
-            f"{', '.join(map(str, kernels))}{shrunk}, as the official README's `medfilt(-Loss_D, 101)`.")
+    return (f"Curves median filtered as the official README's `medfilt(-Loss_D, 101)`, kernel "
+            f"{', '.join(map(str, kernels))}{shrunk}, except that within half a kernel of either end the median is "
+            "over the points that exist (scipy's zero padding would bend the ends towards 0).")
 
 
 def seeds_note(curves: list[Curve]) -> str:
