@@ -50,6 +50,7 @@ class ToySpec:
     scale: dict = dataclasses.field(default_factory=dict)
     width: int | None = None
     surfaces: str = "figure"
+    seeds: tuple[int, ...] | None = None  # absent: the profile's train.seeds
 
     def fit(self, experiment: str, fit):
         """The registry's CriticFit of `experiment` at this profile's scale (at least one step)."""
@@ -94,6 +95,7 @@ class Profile:
     validation_every: int | None = None
     batch_per_run: dict = dataclasses.field(default_factory=dict)
     subset_per_run: dict = dataclasses.field(default_factory=dict)
+    seeds_per_run: dict = dataclasses.field(default_factory=dict)
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
     sweep: SweepSpec = SweepSpec()
@@ -108,6 +110,15 @@ class Profile:
     @property
     def runs(self) -> list[str]:
         return [name for name in RUNS if self.trains(name)]
+
+    @property
+    def toy_seeds(self) -> list[int]:
+        """The seeds each generator-free toy experiment trains its critics with (`toys.seeds`, else `seeds`)."""
+        return list(self.toys.seeds or self.seeds)
+
+    def seeds_of(self, run: str) -> list[int]:
+        """The seeds `run` is trained with: `train.seeds_per_run`'s (a name or a pattern), else `train.seeds`."""
+        return list(per_run(self.seeds_per_run, run) or self.seeds)
 
     @property
     def departures(self) -> list[str]:
@@ -330,7 +341,7 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"{path}: the profile is empty; start from a copy of configs/default.yaml")
     check_profile(raw, str(path))
     train = raw["train"]
-    for key in ("iters_per_run", "batch_per_run", "subset_per_run"):
+    for key in ("iters_per_run", "batch_per_run", "subset_per_run", "seeds_per_run"):
         _check_run_keys(path, f"train.{key}", train.get(key, {}))
     _check_run_keys(path, "metrics.extractor_per_run", raw.get("metrics", {}).get("extractor_per_run", {}))
     return Profile(
@@ -341,9 +352,10 @@ def load_profile(path: str | Path) -> Profile:
         compile=train.get("compile", "off"), channels_last=train.get("channels_last", False),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
-        validation_every=train.get("validation_every"),
+        seeds_per_run=train.get("seeds_per_run", {}), validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
-        toys=ToySpec(**raw.get("toys", {})), sweep=_sweep(path, raw),
+        toys=ToySpec(**{k: tuple(v) if k == "seeds" else v for k, v in raw.get("toys", {}).items()}),
+        sweep=_sweep(path, raw),
         max_runtime=raw.get("resources", {}).get("train", {}).get("max_runtime", Profile.max_runtime))
 
 

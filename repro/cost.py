@@ -188,8 +188,9 @@ def profile_cost(profile: Profile, max_minutes: int, progress=None) -> dict:
     the stores, and the assumptions behind the estimate: what `python -m repro cost` writes."""
     runs = {run: run_cost(resolve(run, profile, profile.seeds[0]), max_minutes) for run in (progress or iter)(
         profile.runs)}
-    seeds, experiments = len(profile.seeds), {}
+    experiments = {}
     for run, cost in runs.items():
+        seeds = len(profile.seeds_of(run))
         row = experiments.setdefault(experiment_of(run), {"experiment": experiment_of(run), "jobs": 0, "gen_iters": 0,
                                                           "gflop_per_iter": [math.inf, 0.0], "gpu_hours": 0.0,
                                                           "disk_gb": 0.0})

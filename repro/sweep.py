@@ -33,7 +33,7 @@ APP_C = {"two_sided_better": 100, "one_sided_better": 77, "architectures": 174} 
 def final_score(profile: Profile, results: Path, run: str) -> float:
     """The run's last evaluated snapshot's score, mean over its finished seeds; NaN when none was evaluated."""
     values = []
-    for seed in profile.seeds:
+    for seed in profile.seeds_of(run):
         metrics = read_metrics(results, run, seed)
         if read_meta(results / "runs" / run / f"seed{seed}") is None or metrics is None or metrics.empty:
             continue

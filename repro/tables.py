@@ -98,7 +98,7 @@ def _row(run_name: str, seed: int, run_dir: Path, results: Path) -> dict:
 
 def runs_table(profile: Profile, results: Path) -> pd.DataFrame:
     rows = [_row(name, seed, results / "runs" / name / f"seed{seed}", results)
-            for name in profile.runs for seed in profile.seeds]
+            for name in profile.runs for seed in profile.seeds_of(name)]
     metric_columns = sorted({k for row in rows for k in row} - set(COLUMNS))
     table = pd.DataFrame(rows, columns=COLUMNS + metric_columns)
     return table.astype({"seed": "Int64", "n_critic": "Int64", "gen_iters": "Int64"})
@@ -134,7 +134,7 @@ def estimate_points(profile: Profile, results: Path, run: str) -> tuple[list[tup
     """Per finished, evaluated seed of `run`: (smoothed estimate, quality distance, gen_iter) at its snapshots;
     and the quality column they use (None when no seed qualifies)."""
     estimate, points, quality = curves.ESTIMATES[RUNS[run].objective], [], None
-    for seed in profile.seeds:
+    for seed in profile.seeds_of(run):
         run_dir = results / "runs" / run / f"seed{seed}"
         metrics = read_metrics(results, run, seed)
         if read_meta(run_dir) is None or metrics is None:
@@ -178,7 +178,7 @@ def table3(profile: Profile, results: Path) -> pd.DataFrame:
     rows = []
     for run, (model, paper, paper_std) in TABLE3.items():
         row = {"model": model, "run": run, "paper_is": paper, "paper_is_std": paper_std}
-        finals = [read_metrics(results, run, s) for s in profile.seeds
+        finals = [read_metrics(results, run, s) for s in profile.seeds_of(run)
                   if read_meta(results / "runs" / run / f"seed{s}") is not None]
         finals = [m.dropna(axis=1, how="all").tail(1) for m in finals if m is not None and not m.empty]
         if finals:

@@ -13,7 +13,6 @@ PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
 FIGURE_DIR = f"figures/{PROFILE}"
 PROFILE_FILE = f"{RESULTS}/profile.yaml"
-SEEDS = config["train"]["seeds"]
 
 
 def _write_profile_file():
@@ -35,12 +34,12 @@ def run_dir(run, seed):
 
 def finished(runs):
     """meta.json of every run × seed: the declared output that exists only once a run is done."""
-    return [f"{run_dir(run, seed)}/meta.json" for run in runs for seed in SEEDS]
+    return [f"{run_dir(run, seed)}/meta.json" for run in runs for seed in RESOLVED.seeds_of(run)]
 
 
 def evaluated(runs):
     """The per-snapshot metrics table of every run × seed (rule evaluate)."""
-    return [f"{RESULTS}/metrics/{run}/seed{seed}.csv" for run in runs for seed in SEEDS]
+    return [f"{RESULTS}/metrics/{run}/seed{seed}.csv" for run in runs for seed in RESOLVED.seeds_of(run)]
 
 
 def longest_first(wildcards):

@@ -88,7 +88,7 @@ class FigureJob:
 
     def seed_dirs(self, run: str) -> list[Path]:
         """Finished run directories of `run`, one per profile seed; a missing one is an error naming it."""
-        dirs = [self.results / "runs" / run / f"seed{s}" for s in self.profile.seeds]
+        dirs = [self.results / "runs" / run / f"seed{s}" for s in self.profile.seeds_of(run)]
         missing = [d for d in dirs if not (d / "meta.json").exists()]
         if missing:
             raise DataError(f"{missing[0]}: run not finished (no meta.json); train it first, e.g. "

@@ -45,8 +45,8 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
     shows, label = [], None
     for color, run in enumerate(runs_for(job.name, job.profile)):
         job.seed_dirs(run)
-        seeds = [tables.read_metrics(job.results, run, s) for s in job.profile.seeds]
-        missing = [s for s, m in zip(job.profile.seeds, seeds) if m is None]
+        seeds = [tables.read_metrics(job.results, run, s) for s in job.profile.seeds_of(run)]
+        missing = [s for s, m in zip(job.profile.seeds_of(run), seeds) if m is None]
         if missing:
             raise DataError(f"{job.results / 'metrics' / run / f'seed{missing[0]}.csv'}: run not evaluated; "
                             f"run `python -m repro evaluate` on it or `snakemake {job.name}`")
@@ -71,7 +71,7 @@ def wgangp_fig3(job: FigureJob) -> list[Path]:
         "gradient penalty converges faster and to a better Inception score than weight clipping; Adam improves it "
         "further; WGAN-GP is slower than DCGAN in wall-clock time but comparable in score and more stable at "
         "convergence.",
-        f"Each line: a run's evaluated snapshots (mean over seeds {job.profile.seeds}); wall clock = cumulative "
+        "Each line: a run's evaluated snapshots (mean over the run's seeds); wall clock = cumulative "
         "training time at the snapshot (evaluation excluded), as the official loop logs it. The paper's curves are "
         "1000-sample Inception scores every 1000 iterations (spec/wgangp.md §5.1)." + stand_in,
         scale_note(job),

@@ -291,7 +291,7 @@ def wgangp_toy(job: FigureJob) -> list[Path]:
             ax.set_title(f"iteration {state['gen_iter']:,}", fontsize=7)
             if col == 0:
                 ax.set_ylabel(f"{dataset}\n{label}")
-        metrics = read_metrics(job.results, run, job.profile.seeds[0])
+        metrics = read_metrics(job.results, run, job.profile.seeds_of(run)[0])
         if metrics is None:
             raise DataError(f"{job.results / 'metrics' / run}: run not evaluated; run `python -m repro evaluate "
                             f"{run_dir} --config {job.profile.path}`")
@@ -320,7 +320,7 @@ def wgangp_toy(job: FigureJob) -> list[Path]:
         "within 3σ per coordinate of its centre).", "",
         f"Hidden width {width} (gan_toy.py: 512), iterations per run below (gan_toy.py: "
         f"{RUNS['toy-8gaussians-gp'].iters:,}); WGAN-GP with gan_toy.py's λ = 0.1; GAN with its sibling scripts' "
-        f"MODE=dcgan (Adam 2e-4, one D step). Seed {job.profile.seeds[0]}; {_scale(job)}.", "", *table]
+        f"MODE=dcgan (Adam 2e-4, one D step). Seed {job.profile.seeds_of(run)[0]} of each run; {_scale(job)}.", "", *table]
     return job.save(fig, "\n".join(caption))
 
 

@@ -17,6 +17,7 @@ from repro.config import Profile
 from repro.errors import ConfigError, DataError, did_you_mean
 
 EXPERIMENTS = {"wgan-fig1": "parallel_lines", "wgan-fig2": "gaussians", "wgangp-fig1a": "surfaces"}
+STREAMS_PER_SEED = 1000  # seed k's random streams start at 1000·k, so two seeds' streams never coincide
 
 
 def result_path(results: Path, name: str) -> Path:
@@ -24,14 +25,29 @@ def result_path(results: Path, name: str) -> Path:
 
 
 def run(name: str, profile: Profile, out: Path) -> Path:
-    """Computes one experiment (the module's `compute(profile) -> (arrays, settings)`) and writes it atomically."""
+    """Computes one experiment at each of the profile's toy seeds (the module's `compute(profile, seed) ->
+    (arrays, settings)`) and writes it atomically: the first seed's arrays under their own names (what the figure
+    draws), every seed's also as `seed<k>:<name>` (what the claims read)."""
     if name not in EXPERIMENTS:
         raise ConfigError(f"unknown toy experiment {name!r}{did_you_mean(name, EXPERIMENTS)}; "
                           f"known: {', '.join(EXPERIMENTS)}")
-    arrays, settings = importlib.import_module(f"repro.toys.{EXPERIMENTS[name]}").compute(profile)
+    module, stored, settings = importlib.import_module(f"repro.toys.{EXPERIMENTS[name]}"), {}, None
+    for seed in profile.toy_seeds:
+        arrays, seed_settings = module.compute(profile, seed)
+        settings = settings or {**seed_settings, "seeds": profile.toy_seeds}
+        stored.update({f"seed{seed}:{key}": value for key, value in arrays.items()})
+        stored.update(arrays if seed == profile.toy_seeds[0] else {})
     with atomic.atomic_path(out) as tmp:
-        np.savez(tmp, settings=np.array(json.dumps(settings, sort_keys=True)), **arrays)
+        np.savez(tmp, settings=np.array(json.dumps(settings, sort_keys=True)), **stored)
     return out
+
+
+def per_seed(arrays: dict, settings: dict) -> dict[int, dict]:
+    """Each seed's arrays of a stored experiment (one written before toy seeds existed: its only seed's)."""
+    seeds = settings.get("seeds", [settings["seed"]])
+    split = {seed: {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(f"seed{seed}:")}
+             for seed in seeds}
+    return {seed: values or {k: v for k, v in arrays.items() if ":" not in k} for seed, values in split.items()}
 
 
 def load(path: Path) -> tuple[dict, dict]:

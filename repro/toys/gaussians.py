@@ -14,6 +14,7 @@ import torch
 from repro.data.toy import Gaussian1D
 from repro.registry import GAUSSIANS_1D
 from repro.toys.fit import fit_critics
+from repro.toys import STREAMS_PER_SEED
 
 GRID_POINTS = 401
 
@@ -36,8 +37,8 @@ def r_squared(x: np.ndarray, y: np.ndarray) -> float:
     return float(1 - residual.var() / y.var())
 
 
-def compute(profile) -> tuple[dict, dict]:
-    setup, seed = GAUSSIANS_1D, profile.seeds[0]
+def compute(profile, seed: int) -> tuple[dict, dict]:
+    setup, base = GAUSSIANS_1D, STREAMS_PER_SEED * seed
     x = np.linspace(*setup.x_range, GRID_POINTS)
     p_real, p_fake = density(x, *setup.real), density(x, *setup.fake)
     # where the data are: either density above 1% of its peak
@@ -47,9 +48,9 @@ def compute(profile) -> tuple[dict, dict]:
     for name, fit in setup.fits.items():
         fit = profile.toys.fit("wgan-fig2", fit)
         settings["fits"][name] = dataclasses.asdict(fit)
-        real = Gaussian1D(fit.batch_size, seed + 1, mean=setup.real[0], std=setup.real[1])
-        fake = Gaussian1D(fit.batch_size, seed + 2, mean=setup.fake[0], std=setup.fake[1])
-        (critic,) = fit_critics(fit, real.next, lambda _: fake.next(), 1, seed)
+        real = Gaussian1D(fit.batch_size, base + 1, mean=setup.real[0], std=setup.real[1])
+        fake = Gaussian1D(fit.batch_size, base + 2, mean=setup.fake[0], std=setup.fake[1])
+        (critic,) = fit_critics(fit, real.next, lambda _: fake.next(), 1, base)
         values, slope = value_and_slope(critic, x)
         if name == "gan":  # the discriminator's probability D = σ(logit) and its slope σ'·logit'
             prob = 1 / (1 + np.exp(-values))

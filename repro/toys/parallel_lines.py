@@ -19,6 +19,7 @@ from repro.data.toy import ParallelLines
 from repro.metrics.toy import parallel_lines
 from repro.registry import PARALLEL_LINES
 from repro.toys.fit import fit_critics
+from repro.toys import STREAMS_PER_SEED
 
 
 def dual_constant(fa: torch.Tensor, fb: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
@@ -55,14 +56,14 @@ def estimates(fit, thetas: np.ndarray, seed: int, eval_samples: int) -> list[dic
             for critic, t in zip(critics, thetas)]
 
 
-def compute(profile) -> tuple[dict, dict]:
-    setup, seed = PARALLEL_LINES, profile.seeds[0]
+def compute(profile, seed: int) -> tuple[dict, dict]:
+    setup, base = PARALLEL_LINES, STREAMS_PER_SEED * seed
     thetas = np.array(setup.thetas)
     arrays = {"theta": thetas, **{f"closed.{k}": v for k, v in parallel_lines(thetas).items()}}
     settings = {"seed": seed, "eval_samples": setup.eval_samples, "fits": {}}
     for name, fit in setup.fits.items():
         fit = profile.toys.fit("wgan-fig1", fit)
         settings["fits"][name] = dataclasses.asdict(fit)
-        rows = estimates(fit, thetas, seed, setup.eval_samples)
+        rows = estimates(fit, thetas, base, setup.eval_samples)
         arrays.update({f"{name}.{key}": np.array([r[key] for r in rows]) for key in rows[0]})
     return arrays, settings

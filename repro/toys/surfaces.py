@@ -9,6 +9,7 @@ import torch
 from repro.data.toy import TOY_DATASETS
 from repro.registry import VALUE_SURFACES
 from repro.toys.fit import fit_critics
+from repro.toys import STREAMS_PER_SEED
 
 DATASETS = ("8gaussians", "25gaussians", "swissroll")  # the paper's column order
 SHOWN_POINTS = 256  # real and "generated" points drawn over each surface, one gan_toy.py batch
@@ -26,8 +27,8 @@ def surface(critic, points: torch.Tensor, n: int) -> np.ndarray:
         return critic(points).view(n, n).numpy()
 
 
-def compute(profile) -> tuple[dict, dict]:
-    setting, seed = profile.toys.surfaces, profile.seeds[0]
+def compute(profile, seed: int) -> tuple[dict, dict]:
+    setting, base = profile.toys.surfaces, STREAMS_PER_SEED * seed
     setup = VALUE_SURFACES[setting]
     axis, points = grid(setup.grid_range, setup.grid_points)
     arrays = {"axis": axis}
@@ -35,19 +36,19 @@ def compute(profile) -> tuple[dict, dict]:
     settings = {"setting": setting, "about": setup.about, "seed": seed, "noise_std": setup.noise_std,
                 "fits": {name: dataclasses.asdict(fit) for name, fit in fits.items()}}
     for dataset in DATASETS:
-        shown = TOY_DATASETS[dataset](SHOWN_POINTS, seed + 100).next()
+        shown = TOY_DATASETS[dataset](SHOWN_POINTS, base + 100).next()
         arrays[f"{dataset}.real"] = shown.numpy()
         arrays[f"{dataset}.fake"] = (shown + setup.noise_std * torch.randn(
-            shown.shape, generator=torch.Generator().manual_seed(seed + 101))).numpy()
+            shown.shape, generator=torch.Generator().manual_seed(base + 101))).numpy()
     for name, fit in fits.items():  # the three data sets' critics of one setting train side by side
-        sources = [TOY_DATASETS[dataset](fit.batch_size, seed + 1) for dataset in DATASETS]
-        noises = [torch.Generator().manual_seed(seed + 2) for _ in DATASETS]
+        sources = [TOY_DATASETS[dataset](fit.batch_size, base + 1) for dataset in DATASETS]
+        noises = [torch.Generator().manual_seed(base + 2) for _ in DATASETS]
 
         def fake(real):  # fresh noise at every critic step, also while a real batch is reused (wgan_toy.py)
             noise = torch.cat([torch.randn(real.shape[0] // len(DATASETS), 2, generator=g) for g in noises])
             return real + setup.noise_std * noise
 
-        critics = fit_critics(fit, lambda: torch.cat([source.next() for source in sources]), fake, 2, seed,
+        critics = fit_critics(fit, lambda: torch.cat([source.next() for source in sources]), fake, 2, base,
                               count=len(DATASETS))
         for dataset, critic in zip(DATASETS, critics):
             arrays[f"{dataset}.{name}"] = surface(critic, points, setup.grid_points)
