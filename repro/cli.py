@@ -15,7 +15,7 @@ def _train(args) -> int:
     if args.seed is not None and args.seed < 0:
         raise ConfigError(f"--seed {args.seed}: a seed is a non-negative integer (0, 1, 2, ...)")
     profile = load_profile(args.config)
-    seed = profile.seeds[0] if args.seed is None else args.seed
+    seed = profile.seeds_of(args.run)[0] if args.seed is None else args.seed
     cfg = resolve(args.run, profile, seed, args.iters)
     out = args.out or f"results/{profile.name}/runs/{cfg.run}/seed{seed}"
     return train(cfg, out, args.device or profile.device, args.quiet)
@@ -92,6 +92,15 @@ def _figure(args) -> int:
     from repro.plots import draw
 
     for path in draw(args.name, load_profile(args.config), args.results, args.out):
+        print(path)
+    return 0
+
+
+def _claims(args) -> int:
+    from repro import claims
+    from repro.config import load_profile
+
+    for path in claims.write(load_profile(args.config), args.results, args.out, args.figures):
         print(path)
     return 0
 
@@ -244,6 +253,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", help="default results/<profile>")
     p.add_argument("--out", help="default results/<profile>/tables")
     p.set_defaults(handler=_table)
+
+    p = sub.add_parser("claims", help="every claim of both papers judged by its fixed rule: claims.{csv,md,html} "
+                                      "and the figure `claims`")
+    p.add_argument("--config", required=True, help="the profile the runs were trained with")
+    p.add_argument("--results", help="default results/<profile>")
+    p.add_argument("--out", help="default results/<profile>/tables")
+    p.add_argument("--figures", help="default figures/<profile>")
+    p.set_defaults(handler=_claims)
 
     p = sub.add_parser("cost", help="FLOPs, estimated GPU-hours, SLURM time limits and disk of a profile's runs")
     p.add_argument("--config", required=True, help="profile, e.g. configs/paper.yaml")

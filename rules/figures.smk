@@ -53,9 +53,34 @@ rule table:
         "python -m repro table --config {params.profile:q} > {log:q} 2>&1"
 
 
+rule claims:
+    input:
+        finished(RESOLVED.runs),
+        evaluated(evaluated_runs(RESOLVED)),
+        expand(f"{RESULTS}/toys/{{experiment}}.npz", experiment=EXPERIMENTS),
+    output:
+        expand(f"{RESULTS}/tables/claims.{{ext}}", ext=["csv", "md"]),
+        report(f"{RESULTS}/tables/claims.html", category="1. What reproduced", labels={"table": "claims"}),
+        report(f"{FIGURE_DIR}/claims.png", category="1. What reproduced", labels={"figure": "claims"}),
+        f"{FIGURE_DIR}/claims.pdf",
+        f"{FIGURE_DIR}/claims.md",
+    log:
+        f"{RESULTS}/logs/claims.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/claims/claims.tsv"
+    params:
+        profile=PROFILE_FILE,
+    localrule: True
+    conda:
+        "../environment.yml"
+    shell:
+        "python -m repro claims --config {params.profile:q} > {log:q} 2>&1"
+
+
 rule figures:
     input:
         expand(f"{FIGURE_DIR}/{{name}}.{{ext}}", name=FIGURES, ext=["png", "pdf", "md"]),
+        rules.claims.output,
     localrule: True
 
 
