@@ -2,21 +2,17 @@
 and the MNIST nets' [0, 1] pixel range."""
 
 import dataclasses
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from repro.config import load_profile, resolve
+from repro.config import resolve
 from repro.data.sampler import split, validation_images
 from repro.engine import Engine
 from repro.errors import DataError
 from repro.metrics.curves import diverges, gap_growth, train_validation_gap
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CPU = torch.device("cpu")
@@ -73,22 +69,3 @@ def test_gap_growth_reads_the_second_and_last_quarter():
     early, late = gap_growth(gaps)  # quarters: 10-20 | 30-50 | 60-70 | 80-100
     assert early == pytest.approx(np.mean(gaps["gap"][2:5])) and late == pytest.approx(np.mean(gaps["gap"][7:]))
     assert diverges(gaps) and not diverges(gaps.assign(gap=-gaps["gap"]))
-
-
-@pytest.mark.slow
-def test_the_default_fig5b_stand_in_overfits_with_both_methods(tmp_path):
-    """The default profile's Fig 5b runs as `snakemake figures` trains them (50 bundled digits, one thread each, side
-    by side; validation on the other 9,950): the training and validation critic losses drift apart for both, the
-    paper's overfitting signal."""
-    default = ROOT / "configs/default.yaml"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    jobs = {run: subprocess.Popen([sys.executable, "-m", "repro", "train", run, "--config", default, "--out",
-                                   tmp_path / run, "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-            for run in ("mnist-gp", "mnist-clip")}
-    for run, job in jobs.items():
-        assert job.wait(timeout=600) == 0, job.stderr.read()
-        cfg = resolve(run, load_profile(default), 0)
-        gaps = train_validation_gap(pd.read_csv(tmp_path / run / "log.csv"))
-        early, late = gap_growth(gaps)
-        assert len(gaps) == cfg.iters // cfg.validation_every
-        assert diverges(gaps) and late > 1.5 * early > 0, (run, early, late)
