@@ -135,6 +135,7 @@ class Claim:
     measure: Callable[[Evidence], Measured]
     min_iters: int = 0  # generator iterations each registry run of `runs` needs
     needs_metric: str | None = None  # an image metric the profile must measure ("is")
+    reads_metrics: bool = False  # reads the runs' evaluation tables (its figure must be a metrics figure)
     untestable: str | None = None  # a reason that holds at every profile
     paper_number: str = ""
 
@@ -151,8 +152,8 @@ class Claim:
                 return f"the profile trains no `{run}`"
             iters = resolve(run, profile, profile.seeds[0]).iters
             if iters < self.min_iters:
-                return (f"`{run}` trains {iters:,} generator iterations here; the rule needs at least "
-                        f"{self.min_iters:,} ({self.smallest_scale})")
+                return (f"`{run}` trains {iters:,} generator iteration{'s' * (iters != 1)} here; the rule needs "
+                        f"at least {self.min_iters:,}: {self.smallest_scale}")
         return None
 
 
@@ -211,7 +212,7 @@ def smoothed(log: pd.DataFrame, column: str) -> np.ndarray:
     return medfilt(log[column].dropna().to_numpy())
 
 
-WORKING_FIG3 = ("wgan-mlpg", "wgan-dcgan", "wgan-nobn")
+WORKING_FIG3 = ("wgan-mlpg", "wgan-dcgan")  # the figure's two upper panels
 GAN_FIG4 = ("gan-mlpg", "gan-dcgan", "gan-mlp")
 
 
@@ -268,7 +269,11 @@ def mlp_collapse(ev: Evidence) -> Measured:
 
 
 def per_toy_seed(evidence: Evidence, name: str, value: Callable[[dict, dict], float]) -> Measured:
-    """`value(arrays, settings)` at every seed of a stored toy experiment."""
+    """`value(arrays, settings)` at every seed of a stored toy experiment (none when it is not computed)."""
+    from repro.toys import result_path
+
+    if not result_path(evidence.results, name).exists():
+        return Measured({}, note=f"toy experiment {name} not computed")
     seeds, settings = evidence.toy(name)
     return Measured({f"seed {seed}": float(value(arrays, settings)) for seed, arrays in seeds.items()})
 
@@ -437,10 +442,10 @@ CLAIMS = [
           "over its maximum", Rule(above=0.5), "any: two 1-D critics trained to near optimality",
           lambda ev: per_toy_seed(ev, "wgan-fig2", slopes)),
     Claim("wgan-fig3-tracks-quality", "WGAN", "Fig 3",
-          "The W estimate correlates with sample quality in the working runs (MLP-G and DCGAN-G with a DCGAN critic;"
-          " the no-BN generator of Fig 6 added).", WORKING_FIG3,
-          "the smallest over the three runs of Spearman ρ between the smoothed W estimate and the quality distance "
-          "over the evaluated snapshots", TRACKS, IMAGE_RUNS, fig3_tracks, min_iters=200),
+          "The W estimate correlates with sample quality in the working runs (MLP-G and DCGAN-G, each with a DCGAN "
+          "critic).", WORKING_FIG3,
+          "the smaller over the two runs of Spearman ρ between the smoothed W estimate and the quality distance "
+          "over the evaluated snapshots", TRACKS, IMAGE_RUNS, fig3_tracks, min_iters=200, reads_metrics=True),
     Claim("wgan-fig3-failed-run-flat", "WGAN", "Fig 3 (lower)",
           "In the failed high-learning-rate MLP run the W estimate stays flat (the paper: ≈ 15 throughout).",
           ("wgan-mlp-hilr",), "|mean of the last tenth − mean of the first tenth| of the median-filtered W "
@@ -449,11 +454,12 @@ CLAIMS = [
     Claim("wgan-fig4-js-not-tracking", "WGAN", "Figs 4, 8",
           "The GAN's JS estimate and its generator cost do not track sample quality.", GAN_FIG4,
           "the largest over the three GAN runs and the two columns (js_estimate, loss_g) of Spearman ρ with the "
-          "quality distance", Rule(below=curves.STRONG), IMAGE_RUNS, fig4_not_tracking, min_iters=200),
+          "quality distance", Rule(below=curves.STRONG), IMAGE_RUNS, fig4_not_tracking, min_iters=200,
+          reads_metrics=True),
     Claim("wgan-fig6-nobn", "WGAN", "Fig 6",
           "WGAN trains the generator without batch norm and with constant filters; the standard GAN fails to.",
           ("wgan-nobn", "gan-nobn"), "relative improvement of WGAN's final quality over the GAN's",
-          Rule(above=0.25), IMAGE_RUNS, nobn_gap, min_iters=200),
+          Rule(above=0.25), IMAGE_RUNS, nobn_gap, min_iters=200, reads_metrics=True),
     Claim("wgan-fig7-mlp-collapse", "WGAN", "Fig 7",
           "With an MLP generator the standard GAN collapses, WGAN does not.", ("wgan-mlpg", "gan-mlpg"),
           "ln(WGAN's sample spread / the GAN's): mean per-pixel std over the 64 fixed-noise samples of each "
@@ -485,32 +491,33 @@ CLAIMS = [
           "With the same optimizer (RMSProp) the gradient penalty converges faster and further than clipping.",
           ("cifar-gp-rmsprop", "cifar-clip-rmsprop"), "relative improvement of the GP run's final quality over the "
           "clipped run's", Rule(above=0.0), IMAGE_RUNS, cifar_gain("cifar-gp-rmsprop", "cifar-clip-rmsprop"),
-          min_iters=200),
+          min_iters=200, reads_metrics=True),
     Claim("wgangp-fig3-adam-beats-rmsprop", "WGAN-GP", "Fig 3",
           "With the gradient penalty, Adam beats RMSProp.", ("cifar-gp-adam", "cifar-gp-rmsprop"),
           "relative improvement of the Adam run's final quality over the RMSProp run's", Rule(above=0.0),
-          IMAGE_RUNS, cifar_gain("cifar-gp-adam", "cifar-gp-rmsprop"), min_iters=200),
+          IMAGE_RUNS, cifar_gain("cifar-gp-adam", "cifar-gp-rmsprop"), min_iters=200, reads_metrics=True),
     Claim("wgangp-table3-unsupervised", "WGAN-GP", "Table 3",
           "The CIFAR-10 ResNet reaches an unsupervised Inception score of 7.86 ± .07.", ("cifar-resnet",),
           "our Inception score minus 7.86", Rule(above=-0.3, below=0.3), "100k generator iterations with the "
           "Inception score of 50k samples", table3_offset("cifar-resnet", 7.86), min_iters=100_000,
-          needs_metric="is", paper_number="7.86 ± .07"),
+          needs_metric="is", reads_metrics=True, paper_number="7.86 ± .07"),
     Claim("wgangp-table3-acgan", "WGAN-GP", "Table 3",
           "The conditional (AC-GAN) ResNet reaches an Inception score of 8.42 ± .10.", ("cifar-resnet-acgan",),
           "our Inception score minus 8.42", Rule(above=-0.3, below=0.3), "100k generator iterations with the "
           "Inception score of 50k samples", table3_offset("cifar-resnet-acgan", 8.42), min_iters=100_000,
-          needs_metric="is", paper_number="8.42 ± .10"),
+          needs_metric="is", reads_metrics=True, paper_number="8.42 ± .10"),
     Claim("wgangp-table2-robustness", "WGAN-GP", "Table 2",
           "Over random architectures WGAN-GP succeeds more often than the GAN at every threshold.",
           ("randarch-000-wgan-gp", "randarch-000-gan"), "per architecture, the relative improvement of WGAN-GP's "
           "final score over the GAN's", Rule(above=0.0), "100 generator iterations per architecture",
-          sweep_gain("wgan-gp", "gan"), min_iters=100, paper_number="e.g. at IS > 5: 147 only WGAN-GP, 0 only GAN"),
+          sweep_gain("wgan-gp", "gan"), min_iters=100, reads_metrics=True,
+          paper_number="e.g. at IS > 5: 147 only WGAN-GP, 0 only GAN"),
     Claim("wgangp-appC-one-sided", "WGAN-GP", "App. C",
           "The one-sided penalty does about as well as the two-sided one.",
           ("randarch-000-wgan-gp-one-sided", "randarch-000-wgan-gp"), "per architecture, the relative "
           "improvement of the one-sided penalty's final score over the two-sided's (within 10%: as good)",
           Rule(above=-0.1), "100 generator iterations per architecture", sweep_gain("wgan-gp-one-sided", "wgan-gp"),
-          min_iters=100, paper_number="two-sided better in 100, one-sided in 77 of 174"),
+          min_iters=100, reads_metrics=True, paper_number="two-sided better in 100, one-sided in 77 of 174"),
     Claim("wgangp-fig5a-no-overfit", "WGAN-GP", "Fig 5a",
           "On LSUN bedrooms the critic's training and validation losses stay together.", ("lsun-dcgan-wgan-gp",),
           "|train − validation gap| over the last quarter, over the training estimate's size", Rule(below=0.1),
@@ -532,13 +539,31 @@ CLAIMS = [
     Claim("wgangp-toy-modes", "WGAN-GP", "gan_toy.py",
           "On 25 Gaussians WGAN-GP covers modes that clipping and the GAN miss.", TOY25,
           "modes WGAN-GP covers at its last snapshot minus the most either other method covers", Rule(above=0.0),
-          "1000 generator iterations", toy_modes, min_iters=1000),
+          "1000 generator iterations", toy_modes, min_iters=1000, reads_metrics=True),
     Claim("wgangp-toy-estimate-tracks-w1", "WGAN-GP", "gan_toy.py (WGAN §4.2 in toy form)",
           "The critic's W estimate tracks the exact W1 between generated and real points.", TOY_GP,
           "Spearman ρ between the smoothed W estimate and the exact W1 over the snapshots, mean over the three "
-          "toy sets", TRACKS, "1000 generator iterations", toy_estimate_tracks_w1, min_iters=1000),
+          "toy sets", TRACKS, "1000 generator iterations", toy_estimate_tracks_w1, min_iters=1000, reads_metrics=True),
 ]
 BY_ID = {claim.id: claim for claim in CLAIMS}
+
+# The claims each figure's caption quotes (its rows of claims.csv), so that no caption judges a claim itself.
+FIGURE_CLAIMS = {
+    "wgan-fig1": ["wgan-fig1-em-continuous"], "wgan-fig2": ["wgan-fig2-critic-linear"],
+    "wgan-fig3": ["wgan-fig3-tracks-quality", "wgan-fig3-failed-run-flat"],
+    "wgan-fig4": ["wgan-fig4-js-not-tracking"], "wgan-fig8": ["wgan-fig4-js-not-tracking"],
+    "wgan-fig6": ["wgan-fig6-nobn"], "wgan-fig7": ["wgan-fig7-mlp-collapse"], "wgan-adam": ["wgan-adam-cosine"],
+    "wgan-meaningful-loss": ["wgan-fig3-tracks-quality", "wgan-fig4-js-not-tracking",
+                             "wgangp-toy-estimate-tracks-w1"],
+    "wgangp-fig1a": ["wgangp-fig1a-moments"], "wgangp-fig1b": ["wgangp-fig1b-gradients", "wgangp-fig1b-weights"],
+    "wgangp-fig2": ["wgangp-fig2-architectures"], "wgangp-appH": ["wgangp-fig2-architectures"],
+    "wgangp-fig3": ["wgangp-fig3-gp-beats-clipping", "wgangp-fig3-adam-beats-rmsprop"],
+    "wgangp-table3": ["wgangp-table3-unsupervised", "wgangp-table3-acgan"],
+    "wgangp-table2": ["wgangp-table2-robustness"], "wgangp-appC": ["wgangp-appC-one-sided"],
+    "wgangp-fig5a": ["wgangp-fig5a-no-overfit"],
+    "wgangp-fig5b": ["wgangp-fig5b-gap-grows", "wgangp-fig5b-gp-train-rises"],
+    "seed-minmax": ["seed-minmax-spiral"], "wgangp-toy": ["wgangp-toy-modes", "wgangp-toy-estimate-tracks-w1"],
+}
 
 
 def configured(profile: Profile, runs: tuple[str, ...]) -> str:
@@ -554,11 +579,11 @@ def configured(profile: Profile, runs: tuple[str, ...]) -> str:
     return "; ".join(parts + [seeds]) if parts else seeds
 
 
-def claims_table(profile: Profile, results: Path) -> pd.DataFrame:
-    """One row per claim: the paper's statement and number, what is measured, the rule, the measured mean and 95%
-    interval over n values, the verdict and why."""
+def claims_table(profile: Profile, results: Path, ids: list[str] | None = None) -> pd.DataFrame:
+    """One row per claim (or per claim of `ids`): the paper's statement and number, what is measured, the rule,
+    the measured mean and 95% interval over n values, the verdict and why."""
     evidence, rows = Evidence(profile, Path(results)), []
-    for claim in CLAIMS:
+    for claim in (c for c in CLAIMS if ids is None or c.id in ids):
         verdict, measured = assess(claim, evidence)
         rows.append({
             "id": claim.id, "paper": claim.paper, "where": claim.where, "claim": claim.statement,
@@ -573,7 +598,7 @@ def claims_table(profile: Profile, results: Path) -> pd.DataFrame:
 
 def interval_text(row) -> str:
     """'0.42 [0.31, 0.53], n = 3 seeds', '0.42 (exact)', '0.42, n = 1 seed' or '—'."""
-    if not np.isfinite(row["mean"]):
+    if not np.isfinite(float(row["mean"])):
         return "—"
     if row["unit"] == "exact":
         return f"{row['mean']:.3g} (exact)"
@@ -584,7 +609,8 @@ def interval_text(row) -> str:
 
 
 def verdict_text(row) -> str:
-    return f"{row['verdict']} ({row['reason']})" if row["reason"] else row["verdict"]
+    reason = row["reason"]
+    return f"{row['verdict']} ({reason})" if isinstance(reason, str) and reason else row["verdict"]
 
 
 def shown(table: pd.DataFrame) -> pd.DataFrame:
@@ -613,6 +639,17 @@ def caption_rows(table: pd.DataFrame, ids: list[str]) -> str:
     lines = ["| " + " | ".join(rows.columns) + " |", "|" + "---|" * len(rows.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def caption_section(profile: Profile, results: Path, figure: str) -> str:
+    """What a figure caption says about its claims: their rows of the claims table, measured from the runs the
+    figure reads (tests/test_claims.py checks that a figure's claims read nothing else)."""
+    ids = FIGURE_CLAIMS.get(figure, [])
+    if not ids:
+        return ""
+    return (f"Verdicts: this figure's rows of `results/{profile.name}/tables/claims.md` (repro/claims.py: rules "
+            f"fixed in advance, judged over the seeds), quoted rather than judged here.\n\n"
+            + caption_rows(claims_table(profile, results, ids), ids))
 
 
 def write(profile: Profile, results: str | Path | None = None, out: str | Path | None = None,

@@ -2,6 +2,8 @@
 
 
 rule figure:
+    wildcard_constraints:
+        name="|".join(FIGURES),  # `claims` is the claims rule's
     input:
         lambda wc: finished(runs_for(wc.name, RESOLVED)),
         lambda wc: evaluated(runs_for(wc.name, RESOLVED)) if FIGURES[wc.name].metrics else [],

@@ -216,7 +216,7 @@ def test_a_profile_below_a_claims_scale_is_not_testable(profile):
     assert table3.not_testable(profile) == "needs the Inception score and its weights (metrics.image: [is])"
     with_is = dataclasses.replace(profile, metrics=dataclasses.replace(profile.metrics, image=("swd", "is")))
     assert table3.not_testable(with_is).startswith("`cifar-resnet` trains 40 generator iterations here; the rule "
-                                                   "needs at least 100,000")
+                                                   "needs at least 100,000: ")
     verdict, measured = claims.assess(claims.BY_ID["wgangp-fig2-architectures"], Evidence(profile, ROOT))
     assert verdict.verdict == NOT_TESTABLE and measured is None and "by eye" in verdict.reason
 
@@ -255,3 +255,31 @@ def test_each_toy_seed_is_stored_and_the_first_is_what_the_figure_draws(tmp_path
     alone = dataclasses.replace(profile, toys=dataclasses.replace(profile.toys, seeds=(1,)))
     arrays1, _ = load(run("wgan-fig2", alone, tmp_path / "fig2-1.npz"))
     np.testing.assert_array_equal(arrays1["gan.value"], seeds[1]["gan.value"])  # a seed is the same run alone
+
+
+def test_every_claim_is_quoted_by_a_figure_that_reads_all_its_runs():
+    """A figure job's inputs are its own runs (and their metrics for a metrics figure): the claims its caption
+    measures must read nothing else, or the caption would judge on missing data."""
+    from repro.plots import FIGURES, runs_for
+    from repro.registry import RUNS
+    from repro.toys import EXPERIMENTS
+
+    assert set(claims.FIGURE_CLAIMS) <= set(FIGURES)
+    assert {i for ids in claims.FIGURE_CLAIMS.values() for i in ids} == set(claims.BY_ID)
+    for figure, ids in claims.FIGURE_CLAIMS.items():
+        for claim in map(claims.BY_ID.get, ids):
+            registry_runs = [r for r in claim.runs if r in RUNS]
+            assert set(registry_runs) <= set(runs_for(figure)), (figure, claim.id)
+            assert [r for r in claim.runs if r not in RUNS] in ([], [figure]), (figure, claim.id)
+            assert all(r in EXPERIMENTS for r in claim.runs if r not in RUNS)
+            assert FIGURES[figure].metrics or not claim.reads_metrics, (figure, claim.id)
+
+
+def test_a_caption_quotes_its_claims_rows_verbatim(tmp_path, profile):
+    table = claims.claims_table(profile, tmp_path)  # nothing trained: every row says why it has no verdict
+    section = claims.caption_section(profile, tmp_path, "wgangp-fig5b")
+    rows = [line for line in section.splitlines() if line.startswith("| wgangp-fig5b")]
+    assert len(rows) == 2 and "rules fixed in advance" in section
+    for line, (_, row) in zip(rows, table[table["id"].str.startswith("wgangp-fig5b")].iterrows()):
+        assert line.startswith(f"| {row['id']} | {row['rule']} |") and line.endswith(f"| {claims.verdict_text(row)} |")
+    assert claims.caption_section(profile, tmp_path, "wgan-fig5") == ""  # a figure without a registered claim

@@ -55,9 +55,9 @@ def test_figure_files_and_caption_rows_match_the_table(results, tmp_path):
         # a constant estimate (e.g. a deep clipped critic whose gradients vanished) has no rank correlation
         interval = (f"{row['rho']:.4g} [{row['ci95_low']:.4g}, {row['ci95_high']:.4g}]" if np.isfinite(row["rho"])
                     else "ρ undefined")
-        assert f"| {interval} |" in line
-        assert line.endswith(f"| {row['verdict']} |")
+        assert line.endswith(f"| {interval} |")  # no verdict of the caption's own: it quotes the claims rows
     assert "reduced-scale" in caption and "Spearman" in caption
+    assert "| wgan-fig3-tracks-quality | > 0 |" in caption  # its claims' rows, as claims.md has them
 
 
 def test_an_unevaluated_run_is_named(results, tmp_path):

@@ -142,9 +142,3 @@ def gap_growth(gaps: pd.DataFrame) -> tuple[float, float]:
     end = gaps["gen_iter"].max()
     quarter = np.ceil(gaps["gen_iter"] / end * 4).clip(1, 4)
     return float(gaps["gap"][quarter == 2].mean()), float(gaps["gap"][quarter == 4].mean())
-
-
-def diverges(gaps: pd.DataFrame) -> bool:
-    """Training and validation losses drift apart: the late gap is positive and larger than the early one."""
-    early, late = gap_growth(gaps)
-    return bool(late > 0 and late > early)

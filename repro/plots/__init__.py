@@ -27,13 +27,13 @@ class Figure:
 
 
 FIGURES = {
-    "wgan-fig3": Figure("curves:wgan_fig3"),
-    "wgan-fig4": Figure("curves:wgan_fig4"),
-    "wgan-fig8": Figure("curves:wgan_fig8"),
+    "wgan-fig3": Figure("curves:wgan_fig3", metrics=True),  # metrics: for its claims' rows (repro.claims)
+    "wgan-fig4": Figure("curves:wgan_fig4", metrics=True),
+    "wgan-fig8": Figure("curves:wgan_fig8", metrics=True),
     "wgan-adam": Figure("curves:wgan_adam"),
     "wgan-gan-baseline": Figure("curves:wgan_gan_baseline"),
     "wgan-fig5": Figure("grids:wgan_fig5"),
-    "wgan-fig6": Figure("grids:wgan_fig6"),
+    "wgan-fig6": Figure("grids:wgan_fig6", metrics=True),
     "wgan-fig7": Figure("grids:wgan_fig7"),
     "wgan-fig1": Figure("toys:wgan_fig1"),
     "wgan-fig2": Figure("toys:wgan_fig2"),
@@ -96,7 +96,8 @@ class FigureJob:
         return dirs
 
     def save(self, fig, caption: str) -> list[Path]:
-        """PNG (150 dpi) + PDF + caption Markdown, each written atomically."""
+        """PNG (150 dpi) + PDF + caption Markdown (with the figure's rows of the claims table), each written
+        atomically."""
         paths = []
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
@@ -105,6 +106,9 @@ class FigureJob:
             with atomic.atomic_path(path) as tmp:
                 tmp.write_bytes(buffer.getvalue())
             paths.append(path)
+        from repro.claims import caption_section
+
+        caption = caption.rstrip() + "\n\n" + caption_section(self.profile, self.results, self.name)
         atomic.write_text(self.out_dir / f"{self.name}.md", caption.rstrip() + "\n")
         return paths + [self.out_dir / f"{self.name}.md"]
 

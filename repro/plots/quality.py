@@ -104,7 +104,7 @@ def meaningful_loss(job: FigureJob) -> list[Path]:
         ax.set_xlabel(f"{quality or 'quality'} (lower is better)")
         ax.set_ylabel(row["estimate"].replace("_", " "))
         shows.append(f"| `{run}` | {row['objective']} | {row['estimate']} | {quality or '—'} | {int(row['seeds'])} "
-                     f"| {interval.removeprefix('ρ = ')} | {row['verdict']} |")
+                     f"| {interval.removeprefix('ρ = ')} |")
     for ax in list(axes.flat)[len(runs):]:
         ax.set_axis_off()
     text = "\n\n".join([
@@ -117,7 +117,7 @@ def meaningful_loss(job: FigureJob) -> list[Path]:
         "zero padding) and read at that iteration. ρ: Spearman rank correlation (mean over seeds) with a bootstrap "
         "95% interval; a tracking estimate gives ρ > 0.",
         scale_note(job),
-        "| run | objective | estimate | quality | seeds | ρ [95% interval] | verdict |\n|---|---|---|---|---|---|---|\n"
+        "| run | objective | estimate | quality | seeds | ρ [95% interval] |\n|---|---|---|---|---|---|\n"
         + "\n".join(shows),
     ])
     return job.save(fig, text)
@@ -206,8 +206,6 @@ def wgangp_table2(job: FigureJob) -> list[Path]:
     points.set_title("final score per architecture")
     judged = int(counts["architectures"].max()) if len(counts) else 0
     only_gp, only_gan = int(counts["only_wgan_gp"].sum()), int(counts["only_gan"].sum())
-    verdict = ("points the same way here: WGAN-GP alone succeeded more often than the GAN alone" if only_gp > only_gan
-               else "does not hold here: WGAN-GP alone did not succeed more often than the GAN alone")
     rows = [f"| {t:.4g} | {a} | {b} | {c} | {d} |" + (
         f" {p} |" if paper else "") for t, a, b, c, d, p in zip(
         counts["threshold"], counts["only_gan"], counts["only_wgan_gp"], counts["both"], counts["neither"],
@@ -225,7 +223,7 @@ def wgangp_table2(job: FigureJob) -> list[Path]:
         + " Right: each architecture's GAN score against its WGAN-GP score (labels: sweep index; dashed: equal).",
         scale_note(job),
         f"Over all thresholds, {only_gp} architecture × threshold cells succeeded with WGAN-GP only and {only_gan} "
-        f"with the GAN only: the claim {verdict} ({judged} architectures, a count rather than a significance test).",
+        f"with the GAN only ({judged} architectures).",
         "| threshold | only GAN | only WGAN-GP | both | neither |" + (" paper (same order) |" if paper else "")
         + "\n|---|---|---|---|---|" + ("---|" if paper else "") + "\n" + "\n".join(rows),
     ])
