@@ -12,7 +12,6 @@ import csv
 import datetime
 import errno
 import hashlib
-import io
 import json
 import math
 import os
@@ -31,6 +30,7 @@ from tqdm import tqdm
 
 import repro
 from repro import atomic, lock
+from repro import state as saved_state
 from repro.config import RunConfig
 from repro.engine import STAT_COLUMNS, Engine, resolve_device
 from repro.errors import ConfigError, ReproError, ResumeError
@@ -123,11 +123,9 @@ def _resume_state(run_dir: Path, cfg: RunConfig, config_checked: bool) -> dict |
     found, unreadable = _checkpoints(run_dir), []
     for path in reversed(found):
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            if not isinstance(state, dict) or not {"gen_iter", "wall_s"} <= state.keys():
-                raise ValueError("not a checkpoint")
-        except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
-            unreadable.append(f"{path}: truncated or corrupt ({type(e).__name__})")
+            state = saved_state.load(path, {"gen_iter", "wall_s"})
+        except saved_state.UnreadableState as e:
+            unreadable.append(f"{path}: truncated or corrupt ({e})")
             continue
         mine = _identity(cfg)
         if not any(key in state for key in mine):  # written before checkpoints recorded their run
@@ -146,24 +144,11 @@ def _resume_state(run_dir: Path, cfg: RunConfig, config_checked: bool) -> dict |
     return None
 
 
-def _save(obj, path: Path) -> None:
-    """torch.save through memory: a full disk is then Python's OSError naming `path`, not PyTorch's "[enforce fail
-    at inline_container.cc:672]"."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    try:
-        with atomic.atomic_path(path) as tmp:
-            tmp.write_bytes(buffer.getbuffer())
-    except OSError as e:
-        e.filename = str(path)
-        raise
-
-
 def _save_checkpoint(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float, log: RunLog,
                      identity: dict) -> None:
     log.sync()
-    _save({**engine.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s, **identity},
-          run_dir / "ckpt" / f"iter_{gen_iter:09d}.pt")
+    saved_state.save({**engine.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s, **identity},
+                     run_dir / "ckpt" / f"iter_{gen_iter:09d}.pt")
     for old in _checkpoints(run_dir)[:-KEEP_CHECKPOINTS]:
         old.unlink()
 
@@ -174,7 +159,7 @@ def _save_snapshot(run_dir: Path, engine: Engine, gen_iter: int, wall_s: float) 
     state = {"G": engine.G.state_dict(), "gen_iter": gen_iter, "wall_s": wall_s}
     if len(engine.data.shape) == 1:
         state["D"] = engine.D.state_dict()
-    _save(state, run_dir / "snapshots" / f"G_{gen_iter:09d}.pt")
+    saved_state.save(state, run_dir / "snapshots" / f"G_{gen_iter:09d}.pt")
 
 
 def sample_grid(images: torch.Tensor, columns: int = 8, padding: int = 2) -> np.ndarray:
@@ -245,9 +230,9 @@ def _restore_config(run_dir: Path, cfg: RunConfig) -> None:
     """A finished run's lost config.yaml, from final.pt after checking that final.pt is this run's."""
     path = run_dir / "final.pt"
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)["config"]
-    except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
-        raise ResumeError(f"{path}: unreadable ({type(e).__name__}) and config.yaml is missing; delete both "
+        saved = saved_state.load(path, {"config"})["config"]
+    except saved_state.UnreadableState as e:
+        raise ResumeError(f"{path}: unreadable ({e}) and config.yaml is missing; delete both "
                           f"final.pt and meta.json to resume from the newest checkpoint") from None
     differing = cfg.differing_keys(saved)
     if differing:
@@ -279,8 +264,8 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
         "channels_last": engine.channels_last,
     }
     atomic.write_json(run_dir / "meta.json", meta)
-    _save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(), "status": status,
-           "gen_iter": gen_iter}, run_dir / "final.pt")
+    saved_state.save({"G": engine.G.state_dict(), "D": engine.D.state_dict(), "config": cfg.to_dict(),
+                      "status": status, "gen_iter": gen_iter}, run_dir / "final.pt")
 
 
 def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:

@@ -22,6 +22,7 @@ import yaml
 from tqdm import tqdm
 
 from repro import atomic, lock
+from repro import state as saved_state
 from repro.config import MetricsSpec, RunConfig
 from repro.data.sampler import load_images
 from repro.data.store import read_manifest
@@ -104,11 +105,9 @@ class Evaluator:
 
     def generator(self, snapshot: Path) -> tuple[torch.nn.Module, dict]:
         try:
-            state = torch.load(snapshot, map_location="cpu", weights_only=True)
-            if not isinstance(state, dict) or not {"G", "gen_iter", "wall_s"} <= state.keys():
-                raise ValueError("not a snapshot")
-        except Exception as e:  # torch raises any of OSError, EOFError, RuntimeError, UnpicklingError, KeyError
-            raise DataError(f"{snapshot}: truncated or corrupt generator snapshot ({type(e).__name__}); delete it "
+            state = saved_state.load(snapshot, {"G", "gen_iter", "wall_s"})
+        except saved_state.UnreadableState as e:
+            raise DataError(f"{snapshot}: truncated or corrupt generator snapshot ({e}); delete it "
                             f"to measure the others, or retrain the run") from None
         G = build_net(self.cfg, "generator", self.shape)
         G.load_state_dict(state["G"])
