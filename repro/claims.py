@@ -567,16 +567,26 @@ FIGURE_CLAIMS = {
 
 
 def configured(profile: Profile, runs: tuple[str, ...]) -> str:
-    """The claim's runs as this profile trains them: iterations, batch, training subset, seeds."""
+    """The claim's runs as this profile trains them: iterations, batch, training subset and seeds of each registry
+    run, the seeds of each toy experiment."""
     from repro.registry import RUNS
+    from repro.toys import EXPERIMENTS
+
+    def seeds(values: list[int]) -> str:
+        return f"seed{'s' * (len(values) != 1)} {', '.join(map(str, values))}"
 
     parts = []
-    for run in (r for r in runs if r in RUNS and profile.trains(r)):
-        cfg = resolve(run, profile, profile.seeds[0])
-        subset = f", {cfg.train_subset:,} training images" if cfg.train_subset else ""
-        parts.append(f"{run}: {cfg.iters:,} iterations, batch {cfg.batch_size}{subset}")
-    seeds = f"seeds {', '.join(map(str, profile.seeds))}"
-    return "; ".join(parts + [seeds]) if parts else seeds
+    for run in runs:
+        if run in EXPERIMENTS:
+            parts.append(f"{run}: toy critics, {seeds(profile.toy_seeds)}")
+        elif run in RUNS and profile.trains(run):
+            cfg = resolve(run, profile, profile.seeds_of(run)[0])
+            subset = f", {cfg.train_subset:,} training images" if cfg.train_subset else ""
+            sweep = f" (one of {profile.sweep.architectures} random architectures)" \
+                if RUNS[run].sweep_index is not None else ""
+            parts.append(f"{run}{sweep}: {cfg.iters:,} iterations, batch {cfg.batch_size}{subset}, "
+                         f"{seeds(profile.seeds_of(run))}")
+    return "; ".join(parts) if parts else "closed form, no training"
 
 
 def claims_table(profile: Profile, results: Path, ids: list[str] | None = None) -> pd.DataFrame:

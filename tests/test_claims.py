@@ -243,6 +243,22 @@ def test_seeds_per_run_gives_some_runs_more_seeds(tmp_path):
         load_profile(bad)
 
 
+def test_runs_as_configured_name_each_runs_own_seeds(tmp_path):
+    """The row of a 3-seed claim says 3 seeds (the profile's `train.seeds` is [0]); a toy experiment's says its
+    `toys.seeds`; a sweep's says how many architectures; the closed form says it trains nothing."""
+    path = tmp_path / "p.yaml"
+    path.write_text(TINY.read_text().replace("  seeds: [0]\n", "  seeds: [0]\n  seeds_per_run: {mnist-*: [0, 1, 2]}\n")
+                    .replace("toys:\n", "toys:\n  seeds: [3, 4]\n"))
+    profile = load_profile(path)
+    row = claims.configured(profile, claims.BY_ID["wgangp-fig5b-gap-grows"].runs)
+    assert row == ("mnist-clip: 40 iterations, batch 50, 1,000 training images, seeds 0, 1, 2; "
+                   "mnist-gp: 40 iterations, batch 50, 1,000 training images, seeds 0, 1, 2")
+    assert claims.configured(profile, ("wgan-fig1",)) == "wgan-fig1: toy critics, seeds 3, 4"
+    assert claims.configured(profile, ("wgan-dcgan",)) == "wgan-dcgan: 40 iterations, batch 64, seed 0"
+    assert "randarch-000-gan (one of 2 random architectures)" in claims.configured(profile, ("randarch-000-gan",))
+    assert claims.configured(profile, ()) == "closed form, no training"
+
+
 def test_each_toy_seed_is_stored_and_the_first_is_what_the_figure_draws(tmp_path):
     from repro.toys import load, per_seed, run
 
