@@ -18,11 +18,13 @@ rule figure:
         f"{RESULTS}/benchmarks/figure/{{name}}.tsv"
     params:
         profile=PROFILE_FILE,
+    threads: 1  # beside training jobs: PyTorch would otherwise take every core
     localrule: True
     conda:
         "../environment.yml"
     shell:
-        "python -m repro figure {wildcards.name:q} --config {params.profile:q} > {log:q} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro figure {wildcards.name:q} --config {params.profile:q} "
+        "> {log:q} 2>&1"
 
 
 TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss",  # repro.tables.write_tables
@@ -48,11 +50,12 @@ rule table:
         f"{RESULTS}/benchmarks/table/tables.tsv"
     params:
         profile=PROFILE_FILE,
+    threads: 1
     localrule: True
     conda:
         "../environment.yml"
     shell:
-        "python -m repro table --config {params.profile:q} > {log:q} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro table --config {params.profile:q} > {log:q} 2>&1"
 
 
 rule claims:
@@ -72,11 +75,12 @@ rule claims:
         f"{RESULTS}/benchmarks/claims/claims.tsv"
     params:
         profile=PROFILE_FILE,
+    threads: 1
     localrule: True
     conda:
         "../environment.yml"
     shell:
-        "python -m repro claims --config {params.profile:q} > {log:q} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m repro claims --config {params.profile:q} > {log:q} 2>&1"
 
 
 rule figures:
