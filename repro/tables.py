@@ -7,7 +7,7 @@
 - `wgangp-table3`: WGAN-GP Table 3's two rows (CIFAR-10 ResNet, unsupervised and AC-GAN): the paper's Inception
   score beside ours from the last snapshot (or, where the profile measures no IS, its quality distance).
 - `meaningful-loss`: one row per run of the loss-vs-quality figure: Spearman ρ between the smoothed estimate and sample
-  quality over the snapshots (repro.metrics.curves), its bootstrap interval, and whether the paper's claim holds.
+  quality over the snapshots (repro.metrics.curves) and its bootstrap interval; the claim is judged in claims.md.
 """
 
 import html
@@ -155,13 +155,10 @@ def meaningful_loss_table(profile: Profile, results: Path) -> pd.DataFrame:
                "seeds": len(points)}
         if points:
             corr = curves.spearman([(smoothed, distance) for smoothed, distance, _ in points])
-            row.update(snapshots=corr.points, rho=corr.rho, ci95_low=corr.low, ci95_high=corr.high,
-                       verdict=curves.verdict(run.objective, corr))
-        else:
-            row["verdict"] = "missing (no finished, evaluated seed)"
+            row.update(snapshots=corr.points, rho=corr.rho, ci95_low=corr.low, ci95_high=corr.high)
         rows.append(row)
     return pd.DataFrame(rows, columns=["run", "objective", "estimate", "quality", "seeds", "snapshots", "rho",
-                                       "ci95_low", "ci95_high", "verdict"])
+                                       "ci95_low", "ci95_high"])
 
 
 TABLE3 = {"cifar-resnet": ("Unsupervised", 7.86, 0.07), "cifar-resnet-acgan": ("Supervised (AC-GAN)", 8.42, 0.10)}
@@ -228,9 +225,9 @@ def _meaningful_header(profile: Profile) -> str:
             f"(centred running median over {curves.SMOOTHING} generator iterations or the snapshot spacing if smaller, "
             f"no zero padding) and the quality "
             f"distance (lower is better, so tracking gives ρ > 0) over the evaluated snapshots, averaged over seeds; "
-            f"the interval is a {curves.BOOTSTRAP}-draw bootstrap 95% interval. \"Tracks\" means the interval lies "
-            f"above 0, \"does not track\" that it lies below {curves.STRONG:g} (a strong correlation is excluded); "
-            f"otherwise inconclusive; no verdict with fewer than {curves.MIN_POINTS} snapshots.")
+            f"the interval is a {curves.BOOTSTRAP}-draw bootstrap 95% interval over the snapshots; `seeds` 0 means no "
+            f"finished, evaluated seed. The claim is judged in `claims.md` (repro/claims.py: a rule fixed in advance, "
+            f"over seeds), not here.")
 
 
 def _cell(value) -> str:

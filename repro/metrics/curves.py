@@ -17,8 +17,7 @@ from scipy.stats import rankdata
 ESTIMATES = {"wgan": "w_estimate", "wgan-gp": "w_estimate", "gan": "js_estimate"}
 SMOOTHING = 101  # rows of the running median, the official README's medfilt kernel
 BOOTSTRAP = 2000
-MIN_POINTS = 5  # fewer snapshots than this give no verdict
-STRONG = 0.5  # "does not track" means the interval excludes ρ ≥ this
+STRONG = 0.5  # a strong correlation: the GAN's estimate "does not track" quality below it (repro.claims)
 DISTANCES = ("w1_", "swd_", "fid_", "kid_")  # quality metrics where lower is better, in order of preference
 
 
@@ -58,16 +57,6 @@ class Correlation:
     low: float
     high: float
     points: int  # snapshots per seed (smallest)
-
-    @property
-    def tracks(self) -> bool | None:
-        """True: significantly positive (interval above 0); False: a strong positive ρ (≥ STRONG) is excluded
-        (interval below it); None: inconclusive, or too few snapshots to say."""
-        if self.points < MIN_POINTS or not np.isfinite(self.low):
-            return None
-        if self.low > 0:
-            return True
-        return False if self.high < STRONG else None
 
 
 def _rho(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -111,19 +100,6 @@ def estimate_vs_quality(log: pd.DataFrame, metrics: pd.DataFrame, estimate: str,
     rows = metrics[metrics["gen_iter"].isin(log["gen_iter"])]
     iters = rows["gen_iter"].to_numpy()
     return smoothed_estimate(log, estimate, iters), rows[quality].to_numpy(float), iters
-
-
-def verdict(objective: str, corr: Correlation) -> str:
-    """The paper's claim is that the WGAN estimate tracks quality and the GAN's JS estimate does not; a wide
-    interval is called inconclusive rather than taken as either."""
-    if corr.points < MIN_POINTS or not np.isfinite(corr.low):
-        return f"no verdict (fewer than {MIN_POINTS} snapshots, or a constant series)"
-    tracks = corr.tracks
-    if tracks is None:
-        return f"inconclusive (interval spans 0 and {STRONG:g})"
-    if objective == "gan":
-        return "holds (JS estimate does not track quality)" if not tracks else "contradicted (JS estimate tracks)"
-    return "holds (estimate tracks quality)" if tracks else "contradicted (estimate does not track quality)"
 
 
 def train_validation_gap(log: pd.DataFrame) -> pd.DataFrame:
