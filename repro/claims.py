@@ -80,7 +80,7 @@ def judge(rule: Rule, measured: Measured) -> Verdict:
     if measured.exact:
         value = values[0]
         return Verdict(REPRODUCED if rule.holds(value) else NOT_REPRODUCED, value, value, value, 1,
-                       "exact (deterministic, no seeds)")
+                       "exact: deterministic, no seeds")
     mean, half, n = mean_ci(values)
     if n < MIN_VALUES:
         return Verdict(INCONCLUSIVE, mean, math.nan, math.nan, n,
@@ -645,7 +645,8 @@ def header(profile: Profile) -> str:
 
 def caption_rows(table: pd.DataFrame, ids: list[str]) -> str:
     """The claims rows a figure caption quotes (Markdown), so no caption judges a claim on its own."""
-    rows = shown(table[table["id"].isin(ids)])[["claim", "rule", "mean [95% interval]", "verdict"]]
+    rows = shown(table[table["id"].isin(ids)])[["claim", "rule", "mean [95% interval]", "verdict",
+                                                "runs as configured"]]
     lines = ["| " + " | ".join(rows.columns) + " |", "|" + "---|" * len(rows.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows.itertuples(index=False)]
     return "\n".join(lines)

@@ -297,5 +297,7 @@ def test_a_caption_quotes_its_claims_rows_verbatim(tmp_path, profile):
     rows = [line for line in section.splitlines() if line.startswith("| wgangp-fig5b")]
     assert len(rows) == 2 and "rules fixed in advance" in section
     for line, (_, row) in zip(rows, table[table["id"].str.startswith("wgangp-fig5b")].iterrows()):
-        assert line.startswith(f"| {row['id']} | {row['rule']} |") and line.endswith(f"| {claims.verdict_text(row)} |")
+        assert line.startswith(f"| {row['id']} | {row['rule']} |")
+        assert line.endswith(f"| {claims.verdict_text(row)} | {row['configured']} |")
+        assert "mnist-gp: 40 iterations, batch 50, 1,000 training images" in line  # the runs as configured
     assert claims.caption_section(profile, tmp_path, "wgan-fig5") == ""  # a figure without a registered claim
