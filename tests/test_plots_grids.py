@@ -1,6 +1,7 @@
-"""Sample figures (WGAN Figs 5-7) drawn from real tiny runs; numbers recomputed here."""
+"""Sample figures (WGAN Figs 5-7 and Appendix F) drawn from real tiny runs; numbers recomputed here."""
 
 import dataclasses
+import re
 import shutil
 
 import matplotlib.axes
@@ -31,7 +32,7 @@ def drawn(tmp_path_factory):
     profile, root = load_profile(TINY), tmp_path_factory.mktemp("grids")
     for run in [r for pair in IMAGE_FIGURES.values() for r in pair]:
         _train(root / "results", run, profile)
-    for name in IMAGE_FIGURES:
+    for name in [*IMAGE_FIGURES, "wgan-appF"]:
         draw(name, profile, results=root / "results", out_dir=root / "figures")
     return profile, root
 
@@ -40,9 +41,9 @@ def _grid(root, run):
     return np.asarray(Image.open(root / "results/runs" / run / "seed0/samples/gen_000000012.png"))
 
 
-def _spread_recomputed(grid):
+def _spread_recomputed(grid, rows=2):
     """Independent arithmetic: tiles (r, c) at 2 + r·18, 2 + c·18; one channel, since MNIST is gray."""
-    tiles = [grid[2 + r * (SIZE + 2):][:SIZE, 2 + c * (SIZE + 2):][:, :SIZE, 0] for r in range(2) for c in range(8)]
+    tiles = [grid[2 + r * (SIZE + 2):][:SIZE, 2 + c * (SIZE + 2):][:, :SIZE, 0] for r in range(rows) for c in range(8)]
     return (np.stack(tiles) / 255.0).std(axis=0).mean()
 
 
@@ -100,3 +101,18 @@ def test_missing_run_is_an_error_naming_it(drawn, tmp_path):
     shutil.copytree(root / "results/runs/wgan-mlpg", tmp_path / "runs/wgan-mlpg")
     with pytest.raises(DataError, match="gan-mlpg/seed0: run not finished"):
         draw("wgan-fig7", profile, results=tmp_path, out_dir=tmp_path / "figures")
+
+
+def test_appendix_f_has_a_page_per_run_with_all_64_samples(drawn):
+    """Six PDF pages, one per run of Figs 5-7; the caption's spread is over all 64 samples of each last grid."""
+    _, root = drawn
+    pdf = (root / "figures/wgan-appF.pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 6  # page objects, not the /Pages tree
+    caption = (root / "figures/wgan-appF.md").read_text()
+    runs = [run for pair in IMAGE_FIGURES.values() for run in pair]
+    for run in runs:
+        row = next(line for line in caption.splitlines() if f"| `{run}` |" in line)
+        assert row.endswith(f"| 12 | 12 | {_spread_recomputed(_grid(root, run), rows=8):.4f} |")
+        assert _spread_recomputed(_grid(root, run), rows=8) != pytest.approx(_spread_recomputed(_grid(root, run)))
+    with Image.open(root / "figures/wgan-appF.png") as png:
+        assert png.height > png.width  # three rows of generators, two columns of methods

@@ -35,6 +35,7 @@ FIGURES = {
     "wgan-fig5": Figure("grids:wgan_fig5"),
     "wgan-fig6": Figure("grids:wgan_fig6", metrics=True),
     "wgan-fig7": Figure("grids:wgan_fig7"),
+    "wgan-appF": Figure("grids:wgan_app_f"),
     "wgan-fig1": Figure("toys:wgan_fig1"),
     "wgan-fig2": Figure("toys:wgan_fig2"),
     "wgangp-fig1a": Figure("toys:wgangp_fig1a"),
@@ -95,13 +96,20 @@ class FigureJob:
                             f"`python -m repro train {run} --config {self.profile.path}` or `snakemake {self.name}`")
         return dirs
 
-    def save(self, fig, caption: str) -> list[Path]:
+    def save(self, fig, caption: str, pages: list | None = None) -> list[Path]:
         """PNG (150 dpi) + PDF + caption Markdown (with the figure's rows of the claims table), each written
-        atomically."""
+        atomically. With `pages`, the PDF has one page per figure of it instead of `fig`."""
         paths = []
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
-            fig.savefig(buffer, format=ext, dpi=150, bbox_inches="tight")
+            if ext == "pdf" and pages:
+                from matplotlib.backends.backend_pdf import PdfPages
+
+                with PdfPages(buffer) as pdf:
+                    for page in pages:
+                        pdf.savefig(page, bbox_inches="tight")
+            else:
+                fig.savefig(buffer, format=ext, dpi=150, bbox_inches="tight")
             path = self.out_dir / f"{self.name}.{ext}"
             with atomic.atomic_path(path) as tmp:
                 tmp.write_bytes(buffer.getvalue())

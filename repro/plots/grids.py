@@ -1,5 +1,5 @@
-"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side), WGAN-GP Figure 2 and
-Appendix H (seven architectures × four methods).
+"""Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side) and their Appendix F sheets (all
+64 samples per run), WGAN-GP Figure 2 and Appendix H (seven architectures × four methods).
 
 Each caption carries a number computed from the very samples shown, so a reader can check the paper's claim
 rather than take the picture's word for it.
@@ -77,6 +77,18 @@ def _scale_note(job: FigureJob, side: dict) -> str:
     return f"Profile `{job.profile.name}`: a **reduced-scale reproduction on stand-in data**: {setting}."
 
 
+def _show(ax, side: dict) -> None:
+    """A side's crop of its sample grid (gray or RGB), or why there is none."""
+    ax.set_axis_off()
+    if side["crop"] is None:
+        ax.text(0.5, 0.5, f"no samples saved ({run_status(side['meta'])})", ha="center", va="center",
+                transform=ax.transAxes)
+    elif side["crop"].shape[-1] == 1:
+        ax.imshow(side["crop"][..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    else:
+        ax.imshow(side["crop"], interpolation="nearest")
+
+
 def _side_by_side(job: FigureJob, title: str, claim: str, wgan_run: str, gan_run: str) -> list:
     import matplotlib.pyplot as plt
 
@@ -84,14 +96,7 @@ def _side_by_side(job: FigureJob, title: str, claim: str, wgan_run: str, gan_run
     fig, axes = plt.subplots(1, 2, figsize=(12, 2.1), layout="constrained")
     for ax, side, label in zip(axes, sides, ("WGAN", "Standard GAN")):
         ax.set_title(label)
-        ax.set_axis_off()
-        if side["crop"] is None:
-            ax.text(0.5, 0.5, f"no samples saved ({run_status(side['meta'])})", ha="center", va="center",
-                    transform=ax.transAxes)
-        elif side["crop"].shape[-1] == 1:
-            ax.imshow(side["crop"][..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        else:
-            ax.imshow(side["crop"], interpolation="nearest")
+        _show(ax, side)
     fig.suptitle(title)
 
     lines = [f"**{title}.** Left: WGAN; right: standard GAN (−log D). Paper's claim: {claim}", "",
@@ -124,6 +129,48 @@ def wgan_fig7(job: FigureJob) -> list:
     return _side_by_side(job, "WGAN Figure 7: MLP generator (4 layers of 512 ReLU units)",
                          "WGAN's MLP samples are worse than its DCGAN samples but better than the standard GAN's, "
                          "which shows significant mode collapse.", "wgan-mlpg", "gan-mlpg")
+
+
+APP_F = {"DCGAN generator": ("wgan-dcgan", "gan-dcgan"),
+         "no-BN generator, constant filter count": ("wgan-nobn", "gan-nobn"),
+         "MLP generator": ("wgan-mlpg", "gan-mlpg")}  # Figures 5, 6 and 7, whose full sheets App. F gives
+
+
+def wgan_app_f(job: FigureJob) -> list:
+    """WGAN Appendix F: every one of the 64 fixed-noise samples of each of the six runs' last grid, one PDF page
+    per run; the PNG puts the six sheets on one page (rows: generators; columns: WGAN, standard GAN)."""
+    import matplotlib.pyplot as plt
+
+    sheets = {run: _image_side(job, run, rows=GRID_COLUMNS) for pair in APP_F.values() for run in pair}
+    overview, axes = plt.subplots(len(APP_F), 2, figsize=(11, 5.6 * len(APP_F)), layout="constrained")
+    pages, rows = [], []
+    for (generator, pair), row_axes in zip(APP_F.items(), axes):
+        for run, label, ax in zip(pair, ("WGAN", "Standard GAN"), row_axes):
+            sheet, title = sheets[run], f"{label}, {generator} ({run})"
+            page, page_ax = plt.subplots(figsize=(8, 8.4), layout="constrained")
+            for target in (ax, page_ax):
+                target.set_title(title, fontsize=11)
+                _show(target, sheet)
+            pages.append(page)
+            spread = "—" if sheet["spread"] is None else f"{sheet['spread']:.4f}"
+            rows.append(f"| {generator} | {label} | `{run}` | {sheet['seed']} | {run_status(sheet['meta'])} | "
+                        f"{sheet['meta']['gen_iter']:,} | {sheet['sample_iter'] or '—'} | {spread} |")
+    overview.suptitle("WGAN Appendix F: full sample sheets")
+    text = "\n".join([
+        "**WGAN Appendix F: full sample sheets.** The paper gives the full sheets of generated samples behind "
+        "Figures 5–7 and says they were not cherry-picked. Rows: DCGAN generator, generator without batch norm and "
+        "with a constant filter count, MLP generator; columns: WGAN, standard GAN (−log D). The PDF has one page per "
+        "run.", "",
+        _scale_note(job, sheets["wgan-dcgan"]), "",
+        f"Each sheet: all {GRID_COLUMNS * GRID_COLUMNS} fixed-noise samples of the run's last saved grid (the "
+        "generator of its last snapshot), in the order they were drawn. Mean per-pixel std: each pixel's standard "
+        "deviation across the 64 samples (values in [0, 1]), averaged; a collapsed generator has a low one.", "",
+        "| generator | method | run | seed | status | generator iterations | samples from iteration | "
+        "mean per-pixel std |", "|---|---|---|---|---|---|---|---|", *rows])
+    paths = job.save(overview, text, pages=pages)
+    for page in pages:
+        plt.close(page)
+    return paths
 
 
 def _zoo_cells(job: FigureJob, rows: int) -> dict[tuple[str, str], dict]:
