@@ -23,6 +23,19 @@ def pytest_configure(config):
         torch.set_num_threads(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)
     flush_denormals()
+
+
+def pytest_collection_modifyitems(items):
+    """The heaviest test files first, by the sum of their tests' `slow(seconds=…)` times: pytest-xdist hands whole
+    files to whichever worker is free (--dist=loadfile, --no-loadscope-reorder), so the long end-to-end tests start
+    at once and the short files fill the gaps, instead of the paper smoke DAG starting last and running alone."""
+    weight = {}
+    for item in items:
+        seconds = max((mark.kwargs.get("seconds", 0) for mark in item.iter_markers("slow")), default=0)
+        weight[item.path] = weight.get(item.path, 0) + seconds
+    items.sort(key=lambda item: -weight[item.path])  # stable: files of equal weight and each file's tests keep order
+
+
 def pytest_terminal_summary(terminalreporter):
     """What an end-to-end test measured (its `summary` property, e.g. the paper smoke DAG's job count per rule and
     time), printed at the end of the session; the property travels from xdist workers with the test's report."""

@@ -49,17 +49,19 @@ def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
-def mnist_raw(root: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`root`/MNIST/raw as torchvision reads it: 60,000 training digits (the bundled 10,000 test digits and five
-    copies shifted by 1-5 pixels) and the 10,000 as the test set. Returns the training digits and the test ones."""
+def mnist_raw(root: Path, validation: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    """`root`/MNIST/raw as torchvision reads it: 50,000 + `validation` training digits (the bundled 10,000 test
+    digits and copies shifted by 1-5 pixels; WGAN-GP's split makes the digits past 50,000 its validation set) and
+    the 10,000 as the test set. Returns the training digits and the test ones."""
     digits = read_idx_images(BUNDLED / "mnist" / "t10k-images-idx3-ubyte.gz")
     labels = np.frombuffer(gzip.decompress((BUNDLED / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:],
                            np.uint8)
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    train = np.concatenate([np.roll(digits, k, axis=2) for k in range(6)])  # 60,000 distinct training stand-ins
+    count = 50_000 + validation  # up to 60,000 distinct training stand-ins
+    train = np.concatenate([np.roll(digits, k, axis=2) for k in range(6)])[:count]
     write_idx(raw / "train-images-idx3-ubyte", train, 0x803)
-    write_idx(raw / "train-labels-idx1-ubyte", np.tile(labels, 6), 0x801)
+    write_idx(raw / "train-labels-idx1-ubyte", np.tile(labels, 6)[:count], 0x801)
     write_idx(raw / "t10k-images-idx3-ubyte", digits, 0x803)
     write_idx(raw / "t10k-labels-idx1-ubyte", labels, 0x801)
     return train, digits
@@ -100,9 +102,10 @@ def imagenet32_npz(root: Path) -> None:
 
 
 def paper_data(workdir: Path) -> None:
-    """Every raw input of configs/paper.yaml under `workdir`/data, the CIFAR-10 images at data/cifar10-images."""
+    """Every raw input of configs/paper.yaml under `workdir`/data, the CIFAR-10 images at data/cifar10-images; MNIST
+    with a 1,000-digit validation split, which WGAN-GP Fig 5b's runs measure at every smoke iteration."""
     data = workdir / "data"
     lsun_lmdbs(data / "lsun")
-    mnist_raw(data / "mnist")
+    mnist_raw(data / "mnist", validation=1_000)
     cifar10_images(data / "cifar10-images")
     imagenet32_npz(data / "imagenet32")

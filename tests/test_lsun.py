@@ -107,7 +107,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 def test_kill_9_during_preprocessing_then_rerun_gives_the_same_sha256(lsun_large, tmp_path):
     uninterrupted = prepare_lsun(lsun_large, 64, tmp_path / "whole", quiet=True)
     assert uninterrupted["count"] == 3000 and 3000 > 3 * CHUNK
@@ -142,7 +142,7 @@ def _peak_rss_mb(lmdb_path, out, limit: int) -> float:
     return float(result.stdout.split()[-1]) / 1024
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_peak_memory_does_not_grow_with_the_dataset(lsun_large, tmp_path):
     """The bound: a few chunks of decoded images (2 × workers in flight, 512 images of 3×64×64 = 6.3 MB each) on
     top of the interpreter, whatever the count. Writing the store through a memory map made it grow with the

@@ -55,7 +55,7 @@ def test_the_paper_smoke_profile_changes_only_scale(tmp_path):
         {name: entry for name, entry in paper.data.items() if name != "cifar10"}
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=830)
 def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
     """Every job of `snakemake all report` on configs/paper.yaml, at smoke scale, on raw data in the formats users
     feed in: prepare for every dataset, train every registered run family at paper width, evaluate with SWD, FID,

@@ -40,7 +40,7 @@ def test_a_mistyped_config_key_fails_before_any_job(tmp_path):
     assert "Job stats" not in result.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=130)
 def test_a_default_shaped_dag_end_to_end(tmp_path):
     """The embedded default's wiring (tests/test_paper_smoke.py runs every job of the paper DAG): a store prepared
     from the bundled digits and shared by runs, the bundled digits as a stand-in with a held-out part, evaluation

@@ -161,7 +161,7 @@ def test_layer_gradient_norms_of_a_linear_stack_are_the_weight_products():
     assert np.diff(np.log2(norms)) == pytest.approx([-1.0, -1.0, -1.0])  # each layer back doubles it
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_clipped_12_layer_critic_gradients_explode_at_c_0_1(tmp_path):
     norms = _deep(tmp_path, "toy-deep-clip0.1", DEFAULT.iters_per_run["toy-deep-clip0.1"])["norms"]
     assert norms[0] / norms[-1] >= 10  # growing on the way back from the output (layer 13) to layer 1

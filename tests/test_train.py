@@ -111,7 +111,7 @@ def stopped_at_call(target: str, call: int, *args):
 TRAIN = ("train", "wgan-dcgan", "--config", TINY, "--quiet")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 def test_kill_9_then_rerun_gives_the_uninterrupted_log(tmp_path, reference):
     """Killed where iteration 30's rows are in log.csv but not yet its checkpoint: the rerun resumes from 25's and
     cuts the log back to it."""
@@ -126,7 +126,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_log(tmp_path, reference):
     assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 def test_sigterm_checkpoints_exits_nonzero_and_resumes(tmp_path, reference):
     """SIGTERM arrives as generator iteration 3 starts (no checkpoint due): the run checkpoints at its end."""
     with stopped_at_call("repro.engine:Engine.iteration", 3, *TRAIN, "--out", tmp_path) as proc:

@@ -22,7 +22,7 @@ TRAIN_LOG = f"results/tiny/logs/train/{RUN}/seed0.log"
 SLURM_LOGS = f".snakemake/slurm_logs/rule_train/{RUN}_0"
 SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+)")
 
-pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+pytestmark = pytest.mark.cluster
 
 
 def overlay(tmp_path: Path, iters: int, checkpoint_every: int = 5) -> Path:
@@ -73,6 +73,7 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+@pytest.mark.slow(seconds=45)
 def test_train_job_runs_through_slurm(slurm_cluster, tmp_path):
     done = subprocess.run(snakemake(tmp_path, overlay(tmp_path, iters=40), verbose=True), cwd=tmp_path,
                           env=slurm_cluster.env, capture_output=True, text=True, timeout=240)
@@ -95,6 +96,7 @@ def test_train_job_runs_through_slurm(slurm_cluster, tmp_path):
     assert [int(r["gen_iter"]) for r in read_rows(tmp_path / RUN_DIR / "log.csv")] == list(range(1, 41))
 
 
+@pytest.mark.slow(seconds=140)
 def test_sigterm_checkpoints_and_the_retried_job_resumes(slurm_cluster, tmp_path):
     iters = 600  # ~20 s of training on one core: long enough to be interrupted after its first checkpoints
     output = tmp_path / "snakemake.out"
