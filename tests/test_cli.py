@@ -11,7 +11,9 @@ WGAN_PAPER_RUNS = {"wgan-dcgan", "wgan-mlpg", "wgan-mlp-hilr", "wgan-nobn", "wga
 def test_runs_json_lists_every_wgan_paper_run_with_its_figures():
     runs = json.loads(repro_cli("runs", "--json", check=True).stdout)
     assert WGAN_PAPER_RUNS <= set(runs)
-    assert runs["wgan-dcgan"]["figures"] == ["wgan-fig3", "wgan-fig5", "wgan-adam"]
+    assert runs["wgan-dcgan"]["figures"] == ["wgan-fig3", "wgan-fig5", "wgan-adam", "wgan-appF"]
+    assert {run for run, entry in runs.items() if "wgan-appF" in entry["figures"]} == {  # WGAN App. F's six sheets
+        f"{objective}-{net}" for objective in ("wgan", "gan") for net in ("dcgan", "nobn", "mlpg")}
     assert runs["wgan-dcgan"]["opt_d"] == {"name": "rmsprop", "lr": 5e-5, "betas": [0.5, 0.999], "weight_decay": 0.0}
     assert runs["wgan-dcgan"]["clip"] == 0.01 and runs["wgan-dcgan"]["clip_when"] == "before_step"
     assert runs["wgan-mlpg"]["generator"] == "mlp_g" and runs["wgan-mlpg"]["critic"] == "dcgan_d"
