@@ -167,8 +167,8 @@ def _peak_memory_mb(device: torch.device) -> tuple[float, str]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "resident set of the process (both loops)"
 
 
-def bench_train(run: str, iters: int, device: str, workers: int, images: int, compile_mode: str,
-                channels_last: bool, out: str | None) -> int:
+def train_speed(run: str, iters: int, device: str, workers: int, images: int, compile_mode: str,
+                channels_last: bool) -> dict:
     """Generator iterations/s of one registry run at paper scale, ours against the official loop (`baseline`),
     side by side in this process on the same LMDB, nets, batch and seed; with FLOPs and peak memory.
 
@@ -218,10 +218,17 @@ def bench_train(run: str, iters: int, device: str, workers: int, images: int, co
                         "critic_steps_per_s": round(critic[name] / seconds[name], 3),
                         "flops_per_s": round(flops * rate), "fraction_of_peak": round(flops * rate / peak, 4)}
     result["speedup"] = round(result["ours"]["gen_iters_per_s"] / result["baseline"]["gen_iters_per_s"], 2)
-    print(f"{run} on {result['device_name']} ({dev}, compile {compile_mode}, channels-last "
-          f"{', '.join(engine.channels_last) or 'none'}), {cfg.image_size}x{cfg.image_size}, "
-          f"batch {cfg.batch_size}, "
-          f"{flops / 1e9:.1f} GFLOP per generator iteration, matmul peak {peak / 1e9:.1f} GFLOP/s")
+    return result
+
+
+def bench_train(run: str, iters: int, device: str, workers: int, images: int, compile_mode: str,
+                channels_last: bool, out: str | None) -> int:
+    """`train_speed`, printed and written."""
+    result = train_speed(run, iters, device, workers, images, compile_mode, channels_last)
+    print(f"{run} on {result['device_name']} ({result['device']}, compile {compile_mode}, channels-last "
+          f"{', '.join(result['channels_last']) or 'none'}), {result['image_size']}x{result['image_size']}, "
+          f"batch {result['batch_size']}, {result['flops_per_gen_iter'] / 1e9:.1f} GFLOP per generator iteration, "
+          f"matmul peak {result['matmul_peak_flops'] / 1e9:.1f} GFLOP/s")
     print(f"{'loop':10s} {'gen it/s':>9s} {'critic steps/s':>15s} {'GFLOP/s':>9s} {'of peak':>8s}")
     for name in ("ours", "baseline"):
         r = result[name]

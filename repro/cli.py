@@ -161,6 +161,12 @@ def _bench(args) -> int:
     return bench.bench_loader(args.lmdb, args.images, args.batches, args.workers, args.device, args.out)
 
 
+def _check(args) -> int:
+    from repro.check import check_gpu
+
+    return check_gpu(args.out)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m repro", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -306,14 +312,27 @@ def parser() -> argparse.ArgumentParser:
         bench.choices[name].add_argument("--lmdb", help="an LSUN LMDB folder (default: synthetic 256-px JPEGs)")
         bench.choices[name].add_argument("--images", type=int, default=2000, help="images to use")
     p.set_defaults(handler=_bench)
+
+    p = sub.add_parser("check", help="prepared device checks")
+    check = p.add_subparsers(dest="check", required=True)
+    c = check.add_parser("gpu", help="CUDA against CPU (losses, weights, SWD, batches, compile, resume), then "
+                                     "speed against the official loop; gpu-check.{json,md}, about 6 minutes")
+    c.add_argument("--out", default="results/gpu-check", help="folder of gpu-check.json and gpu-check.md")
+    c.set_defaults(handler=_check)
     return top
+
+
+# Commands that read the registry and finished results: they start without PyTorch's import (figures of toy critics
+# import it for a few forward passes). Every other command flushes subnormal floats first (engine.flush_denormals).
+WITHOUT_TORCH = ("runs", "figure", "table", "claims")
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    from repro.engine import flush_denormals
+    if args.command not in WITHOUT_TORCH:
+        from repro.engine import flush_denormals
 
-    flush_denormals()
+        flush_denormals()
     try:
         return args.handler(args)
     except ReproError as e:

@@ -9,11 +9,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from repro.data.toy import TOY_DATASETS
+from repro.data import TOY_SOURCES
 from repro.errors import ConfigError, did_you_mean
 from repro.nets import PAPER_WIDTH, get_arch
-from repro.optim import OptimSpec
-from repro.registry import RUNS, SWEEP_SIZE, Warmup, get_run
+from repro.registry import RUNS, SWEEP_SIZE, OptimSpec, Warmup, get_run
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "configs" / "schema" / "profile.schema.yaml"
 
@@ -375,7 +374,7 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
     """The registry's run scaled by the profile; `iters` (command line) overrides the profile's count."""
     run = get_run(run_name)
     validation, hold_out = None, 0
-    if run.dataset in TOY_DATASETS:
+    if run.dataset in TOY_SOURCES:
         source = run.dataset
     elif run.dataset in profile.data:
         entry = profile.data[run.dataset]

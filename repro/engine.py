@@ -105,7 +105,9 @@ def compile_nets(cfg: RunConfig, G: torch.nn.Module, D: torch.nn.Module) -> None
 
 
 class Engine:
-    def __init__(self, cfg: RunConfig, device: torch.device):
+    def __init__(self, cfg: RunConfig, device: torch.device, noise_device: torch.device | None = None):
+        """`noise_device`: where the training's noise stream (z, dequantisation, classes, the penalty's ε) is drawn,
+        by default `device`. `check gpu` draws a CUDA run's on the CPU, to compare it with a CPU run step by step."""
         self.cfg, self.device = cfg, device
         flush_denormals()
         self.tf32 = use_fast_cuda(device)
@@ -128,7 +130,7 @@ class Engine:
         self.opt_g = make_optimizer(cfg.opt_g, self.G.parameters())
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
         self.schedulers = [linear_decay(o, cfg.iters) for o in (self.opt_g, self.opt_d)] if cfg.lr_decay else []
-        self.noise = torch.Generator(device).manual_seed(int(noise_seed))
+        self.noise = torch.Generator(noise_device or device).manual_seed(int(noise_seed))
         fixed = torch.Generator().manual_seed(int(fixed_seed))
         self.fixed_noise = torch.randn(FIXED_NOISE_SIZE, cfg.nz, generator=fixed).to(device)
         self.track_cos = cfg.opt_d.name in ("adam", "adam_tf")
@@ -151,8 +153,12 @@ class Engine:
     def parameter_counts(self) -> dict:
         return {"generator": count_parameters(self.G), "critic": count_parameters(self.D)}
 
+    def _random(self, draw, *args) -> torch.Tensor:
+        """draw(*args) from the noise stream, on the stream's device, moved to the run's (a no-op when they agree)."""
+        return draw(*args, generator=self.noise, device=self.noise.device).to(self.device)
+
     def _z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.nz, generator=self.noise, device=self.device)
+        return self._random(torch.randn, n, self.cfg.nz)
 
     def _generate(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
         """n fakes from fresh noise, normalised in `bn_groups` groups of n / bn_groups (one G call each)."""
@@ -166,7 +172,7 @@ class Engine:
         with U[0, 1/128) noise where the run follows gan_cifar_resnet.py."""
         real, labels = self.data.next_labeled() if self.n_classes else (self.data.next(), None)
         if self.cfg.dequantize:
-            real.add_(torch.rand(real.shape, generator=self.noise, device=self.device), alpha=1 / 128)
+            real.add_(self._random(torch.rand, real.shape), alpha=1 / 128)
         return self._generator_range(real), labels
 
     def _generator_range(self, real: torch.Tensor) -> torch.Tensor:
@@ -183,7 +189,7 @@ class Engine:
             cos_sum += cos
         self.D.requires_grad_(False)
         n = self.cfg.batch_size * self.cfg.gen_batch_multiple
-        labels = torch.randint(self.n_classes, (n,), generator=self.noise, device=self.device) \
+        labels = self._random(torch.randint, self.n_classes, (n,)) \
             if self.n_classes else None  # uniform classes, as the code's generator step draws them
         fake = self._generate(n, labels)
         loss_g = self.objective.generator_loss(self.D, fake)

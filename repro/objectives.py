@@ -125,7 +125,8 @@ def gradient_penalty(critic, real, fake, rng: torch.Generator, one_sided: bool =
     create_graph=True keeps the penalty differentiable with respect to the critic's weights (double backprop).
     One-sided (App. C): only norms above 1 are penalised.
     """
-    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=rng, device=real.device)
+    stream = rng.device if rng is not None else real.device  # a CPU stream on a CUDA run: `check gpu`
+    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=rng, device=stream).to(real.device)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     excess = grad.flatten(1).norm(2, dim=1) - 1

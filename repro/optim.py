@@ -8,20 +8,11 @@ the root of the uncorrected second moment, so steps on gradients near ε differ 
 betas from the run (WGAN `--adam`: (0.5, 0.999); WGAN-GP: (0.5 or 0, 0.9)).
 """
 
-from dataclasses import dataclass
-
 import torch
 from torch.optim import Optimizer
 
 from repro.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class OptimSpec:
-    name: str  # "rmsprop" | "rmsprop_tf" | "adam" | "adam_tf"
-    lr: float
-    betas: tuple[float, float] = (0.5, 0.999)
-    weight_decay: float = 0.0  # L2: wd·w added to the gradient (WGAN-GP App. B: 1e-3 on normalised critics)
+from repro.registry import OptimSpec
 
 
 class RMSpropTF(Optimizer):

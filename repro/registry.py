@@ -6,8 +6,17 @@ A profile (configs/*.yaml) only scales these runs: iterations, image size, width
 from dataclasses import dataclass, replace
 
 from repro.errors import ConfigError, did_you_mean
-from repro.nets.random_arch import ArchChoice, sample_architecture
-from repro.optim import OptimSpec
+from repro.nets.table1 import ArchChoice, sample_architecture
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    """An optimizer as repro.optim builds it."""
+
+    name: str  # "rmsprop" | "rmsprop_tf" | "adam" | "adam_tf"
+    lr: float
+    betas: tuple[float, float] = (0.5, 0.999)
+    weight_decay: float = 0.0  # L2: wd·w added to the gradient (WGAN-GP App. B: 1e-3 on normalised critics)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from scipy import stats
 
 from repro.config import Profile
 from repro.metrics import curves
-from repro.nets.random_arch import sample_architecture
+from repro.nets.table1 import sample_architecture
 from repro.registry import ONE_SIDED_SIZE, SWEEP_METHODS, SWEEP_SEED, SWEEP_SIZE
 from repro.tables import read_meta, read_metrics, scale_phrase, write_table
 

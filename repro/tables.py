@@ -23,7 +23,7 @@ from scipy import stats
 from repro import atomic
 from repro.config import Profile
 from repro.metrics import curves
-from repro.optim import OptimSpec
+from repro.registry import OptimSpec
 from repro.plots import runs_for
 from repro.registry import RUNS
 

@@ -55,3 +55,16 @@ def test_metrics_benchmark_times_swd_and_the_real_inception_graph(tmp_path):
     assert written["swd_images"] == 128 and written["swd_images_per_s"] > 0
     assert written["inception_images"] == 64 and written["inception_images_per_s"] > 0
     assert "images/s" in result.stdout
+
+
+def test_the_profile_registry_figures_tables_and_claims_load_without_pytorch():
+    """Figure, table and claims jobs and Snakemake's parse of the DAG start without PyTorch's ~2.5 s import;
+    training, evaluation and toy figures import it where they need it."""
+    import subprocess
+    import sys
+
+    modules = ["repro.config", "repro.registry", "repro.nets", "repro.plots", "repro.plots.curves",
+               "repro.plots.quality", "repro.plots.grids", "repro.plots.claims", "repro.tables", "repro.claims",
+               "repro.toys", "repro.sweep"]
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(m for m in sys.modules if m == 'torch'))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -9,13 +9,12 @@ from torch import nn
 
 from repro.errors import ConfigError
 from repro.nets import count_parameters
-from repro.nets.random_arch import (
+from repro.nets.random_arch import NONLINEARITIES, RandomArchCritic, RandomArchGenerator, SmoothELU
+from repro.nets.table1 import (
     DCGAN_BASELINE,
+    NONLINEARITY_NAMES,
     TABLE_1,
     ArchChoice,
-    RandomArchCritic,
-    RandomArchGenerator,
-    SmoothELU,
     sample_architecture,
     sample_architectures,
 )
@@ -63,6 +62,15 @@ def test_smooth_elu_is_softplus_2x_plus_2_over_2_minus_1():
     assert y[0].item() == pytest.approx(-1, abs=1e-6) and y[2].item() == pytest.approx(30, abs=1e-6)
     slope_at_0 = 1 / (1 + math.exp(-2))  # d/dx = sigmoid(2x + 2)
     torch.testing.assert_close(x.grad, torch.tensor([0.0, slope_at_0, 1.0]), atol=1e-6, rtol=0)
+
+
+def test_each_table_1_nonlinearity_name_builds_its_module():
+    assert tuple(NONLINEARITIES) == NONLINEARITY_NAMES
+    x = torch.tensor([-1.0, 2.0])
+    built = {name: NONLINEARITIES[name]()(x).tolist() for name in NONLINEARITY_NAMES}
+    assert built["relu"] == [0.0, 2.0] and built["lrelu"] == pytest.approx([-0.2, 2.0])
+    assert built["tanh"] == pytest.approx([math.tanh(-1), math.tanh(2)]) and isinstance(NONLINEARITIES["softplus"](),
+                                                                                        SmoothELU)
 
 
 def test_baseline_is_the_template_dcgan_and_its_parameter_counts_by_hand():

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from repro.optim import OptimSpec, RMSpropTF, linear_decay, make_optimizer
+from repro.optim import RMSpropTF, linear_decay, make_optimizer
+from repro.registry import OptimSpec
 
 
 def test_rmsprop_tf_matches_tensorflow_update_rule():

@@ -89,9 +89,10 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
         metrics = pd.read_csv(results / "metrics" / run / "seed0.csv")
         protocol = json.loads((results / "metrics" / run / "seed0.csv.json").read_text())
         extractors.add(protocol.get("extractor"))
+        n, final = profile.metrics.samples, profile.metrics.final_samples
         expected = {"w1_64", "modes_64"} if run.startswith("toy-") and "swissroll" not in run else {"w1_64"} \
-            if run.startswith("toy-") else {"swd_40", "fid_40_train", "kid_40_train", "is_40_10split",
-                                            "fid_48_train", "kid_48_train", "is_48_10split"}
+            if run.startswith("toy-") else {f"swd_{n}", f"fid_{n}_train", f"kid_{n}_train", f"is_{n}_10split",
+                                            f"fid_{final}_train", f"kid_{final}_train", f"is_{final}_10split"}
         if RUNS[run].inception_every:
             expected.add("is_1k_10split")  # WGAN-GP Fig 3's own curve
         last = metrics.iloc[-1]

@@ -11,7 +11,7 @@ from PIL import Image
 
 from repro.config import load_profile, resolve
 from repro.errors import DataError
-from repro.optim import OptimSpec
+from repro.registry import OptimSpec
 from repro.plots import draw
 from repro.train import train
 from tests.conftest import TINY

@@ -15,7 +15,8 @@ from repro.engine import Engine
 from repro.errors import ConfigError
 from repro.metrics.evaluate import evaluate
 from repro.nets import count_parameters
-from repro.nets.random_arch import RandomArchCritic, RandomArchGenerator, sample_architecture
+from repro.nets.random_arch import RandomArchCritic, RandomArchGenerator
+from repro.nets.table1 import sample_architecture
 from repro.plots import draw, runs_for
 from repro.registry import ONE_SIDED_SIZE, RUNS, SWEEP_DECAY, SWEEP_SEED, SWEEP_SIZE
 from repro.train import train

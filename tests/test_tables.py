@@ -10,7 +10,7 @@ import pytest
 from repro.cli import main
 from repro.config import load_profile, resolve
 from repro.metrics.evaluate import evaluate
-from repro.optim import OptimSpec
+from repro.registry import OptimSpec
 from repro.plots import runs_for
 from repro.registry import RUNS
 from repro.tables import mean_ci, write_tables

@@ -16,7 +16,7 @@ import yaml
 from repro.cli import main
 from repro.config import resolve
 from repro.errors import ResumeError
-from repro.optim import OptimSpec
+from repro.registry import OptimSpec
 from repro.train import LOG_COLUMNS, train
 from tests.conftest import ROOT, TINY, read_log, repro_cli
 

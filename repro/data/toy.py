@@ -7,6 +7,8 @@ import math
 
 import torch
 
+from repro.data import TOY_SOURCES
+
 
 class ToySampler:
     shape = (2,)
@@ -102,4 +104,4 @@ class Gaussian1D(ToySampler):
 
 
 # Training sources a registry run can name; ParallelLines and Gaussian1D are parameterised by their experiments.
-TOY_DATASETS = {"8gaussians": EightGaussians, "25gaussians": TwentyFiveGaussians, "swissroll": SwissRoll}
+TOY_DATASETS = dict(zip(TOY_SOURCES, (EightGaussians, TwentyFiveGaussians, SwissRoll)))

@@ -1,28 +1,39 @@
 """Every architecture by name. A net is built from a name plus sizes; the profile picks the width per family."""
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
-
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from repro.errors import ConfigError
-from repro.nets.cifar import CIFARCritic, CIFARGenerator
-from repro.nets.dcgan import DCGANCritic, DCGANGenerator
-from repro.nets.mlp import MLPCritic, MLPGenerator
-from repro.nets.mnist import MNISTCritic, MNISTGenerator
-from repro.nets.random_arch import DCGAN_BASELINE, ArchChoice, RandomArchCritic, RandomArchGenerator
-from repro.nets.resnet32 import ResNetCritic, ResNetGenerator
-from repro.nets.toy import ToyMLP
-from repro.nets.zoo64 import (
-    ConstantFilterGenerator64,
-    DCGANCritic64,
-    DCGANGenerator64,
-    FCGenerator64,
-    GatedCritic64,
-    GatedGenerator64,
-    ResNetCritic64,
-    ResNetGenerator64,
-)
+from repro.nets.table1 import DCGAN_BASELINE, ArchChoice
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+def _deferred(module: str, name: str) -> Callable:
+    """Class `name` of repro.nets.`module`, imported when a net is first built: the table below, the registry and
+    the profiles load without PyTorch (figure, table and claims jobs, Snakemake's parse of the DAG)."""
+
+    def make(*args, **kwargs):
+        return getattr(importlib.import_module(f"repro.nets.{module}"), name)(*args, **kwargs)
+
+    return make
+
+
+CIFARGenerator, CIFARCritic = _deferred("cifar", "CIFARGenerator"), _deferred("cifar", "CIFARCritic")
+DCGANGenerator, DCGANCritic = _deferred("dcgan", "DCGANGenerator"), _deferred("dcgan", "DCGANCritic")
+MLPGenerator, MLPCritic = _deferred("mlp", "MLPGenerator"), _deferred("mlp", "MLPCritic")
+MNISTGenerator, MNISTCritic = _deferred("mnist", "MNISTGenerator"), _deferred("mnist", "MNISTCritic")
+RandomArchGenerator = _deferred("random_arch", "RandomArchGenerator")
+RandomArchCritic = _deferred("random_arch", "RandomArchCritic")
+ResNetGenerator, ResNetCritic = _deferred("resnet32", "ResNetGenerator"), _deferred("resnet32", "ResNetCritic")
+ToyMLP = _deferred("toy", "ToyMLP")
+(ConstantFilterGenerator64, DCGANCritic64, DCGANGenerator64, FCGenerator64, GatedCritic64, GatedGenerator64,
+ ResNetCritic64, ResNetGenerator64) = (
+    _deferred("zoo64", name) for name in ("ConstantFilterGenerator64", "DCGANCritic64", "DCGANGenerator64",
+                                          "FCGenerator64", "GatedCritic64", "GatedGenerator64", "ResNetCritic64",
+                                          "ResNetGenerator64"))
 
 # Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128,
 # WGAN-GP Fig 1b's 12-layer MLPs 512 (the paper gives no width; spec/wgangp.md §2.6 suggests gan_toy.py's),
@@ -62,7 +73,7 @@ class Arch:
     name: str
     role: str  # "generator" | "critic"
     family: str  # key of PAPER_WIDTH and of the profile's `widths`
-    make: Callable[[Sizes], nn.Module]
+    make: Callable[[Sizes], "nn.Module"]
     about: str
     # convolutions faster in channels-last memory on CPU (measured 7-19% per generator iteration at the default
     # profile; `train.channels_last`); left off for nets not measured, and for the 101-layer ResNet, whose CPU
@@ -169,7 +180,7 @@ def get_arch(name: str) -> Arch:
     return ARCHITECTURES[name]
 
 
-def build(name: str, sizes: Sizes) -> nn.Module:
+def build(name: str, sizes: Sizes) -> "nn.Module":
     return get_arch(name).make(sizes)
 
 
@@ -179,5 +190,5 @@ def paper_sizes(name: str) -> Sizes:
     return Sizes(width=PAPER_WIDTH[family], **FAMILY_DATA.get(family, {}))
 
 
-def count_parameters(module: nn.Module) -> int:
+def count_parameters(module: "nn.Module") -> int:
     return sum(p.numel() for p in module.parameters())

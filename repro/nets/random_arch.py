@@ -8,10 +8,8 @@ weight layers: the DCGAN base has four (G: Linear + 3 deconvs; D: 3 convs + Line
 EXTRA_DEPTH layers in both nets (depth − 4 extra layers: INFERRED mapping of Table 1's depths).
 """
 
-from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,6 +17,7 @@ from torch import nn
 from repro.errors import ConfigError, choose
 from repro.nets import tflib
 from repro.nets.norm import NORMS, norm_layers
+from repro.nets.table1 import NONLINEARITY_NAMES, ArchChoice
 
 IMAGE_SIZE = 32  # 4 → 8 → 16 → 32
 BASE_DEPTH = 4  # weight layers of the DCGAN base: depth − BASE_DEPTH extra 3×3 convs
@@ -32,52 +31,7 @@ class SmoothELU(nn.Module):
         return F.softplus(x + 1, beta=2) - 1  # softplus(y, β) = softplus(βy)/β
 
 
-NONLINEARITIES = {"relu": nn.ReLU, "lrelu": partial(nn.LeakyReLU, 0.2), "softplus": SmoothELU, "tanh": nn.Tanh}
-
-# Table 1: the values each setting is drawn from. For WGAN-GP the critic's "bn" means layer norm.
-TABLE_1 = {
-    "nonlinearity_g": tuple(NONLINEARITIES), "nonlinearity_d": tuple(NONLINEARITIES),
-    "depth_g": (4, 8, 12, 20), "depth_d": (4, 8, 12, 20),
-    "bn_g": (True, False), "bn_d": (True, False),
-    "filters_g": (32, 64, 128), "filters_d": (32, 64, 128),
-}
-
-
-@dataclass(frozen=True)
-class ArchChoice:
-    """One point of Table 1; filters are the base count F (channels 4F, 2F, F in G and F, 2F, 4F in D)."""
-
-    nonlinearity_g: str
-    nonlinearity_d: str
-    depth_g: int
-    depth_d: int
-    bn_g: bool
-    bn_d: bool
-    filters_g: int
-    filters_d: int
-
-    def __post_init__(self):
-        for name, values in TABLE_1.items():
-            if getattr(self, name) not in values:
-                raise ConfigError(f"{name} {getattr(self, name)!r} is not a Table 1 value; choose from {values}")
-
-
-# The DCGAN starting point, as the template's defaults: ReLU G, LeakyReLU(0.2) D, BN in both, no extra depth,
-# DIM_G = DIM_D = 64.
-DCGAN_BASELINE = ArchChoice("relu", "lrelu", 4, 4, True, True, 64, 64)
-
-
-def sample_architecture(index: int, seed: int) -> ArchChoice:
-    """Architecture `index` of the sweep seeded `seed`: every setting uniform and independent over its Table 1 values
-    (INFERRED from "replaces settings by random values"). It depends on (seed, index) alone, so one run of the
-    sweep can rebuild its own net and any prefix of the sweep is the same."""
-    rng = np.random.default_rng([seed, index])
-    return ArchChoice(**{name: values[rng.integers(len(values))] for name, values in TABLE_1.items()})
-
-
-def sample_architectures(n: int, seed: int) -> list[ArchChoice]:
-    return [sample_architecture(index, seed) for index in range(n)]
-
+NONLINEARITIES = dict(zip(NONLINEARITY_NAMES, (nn.ReLU, partial(nn.LeakyReLU, 0.2), SmoothELU, nn.Tanh)))
 
 def scaled(filters: int, scale: float) -> int:
     """A base filter count at a profile's width (scale = profile width / the paper's 64), at least one."""
