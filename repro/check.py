@@ -29,7 +29,7 @@ from repro.registry import RUNS
 PARITY_RUNS = {"wgan (clipping, BN critic)": "wgan-dcgan", "wgan-gp (layer-norm critic)": "lsun-dcgan-wgan-gp",
                "gan": "gan-dcgan", "lsgan": "lsun-dcgan-lsgan", "AC-GAN ResNet (WGAN-GP)": "cifar-resnet-acgan"}
 PARITY_ITERS = 3
-# |a − b| ≤ LOSS_TOLERANCE·(1 + |a|) for every logged number; ‖w_cuda − w_cpu‖ ≤ WEIGHT_TOLERANCE·‖w_cpu − w_0‖ per
+# |a − b| ≤ LOSS_TOLERANCE·(1 + |b|) for every logged number (b the reference); ‖w_cuda − w_cpu‖ ≤ WEIGHT_TOLERANCE·‖w_cpu − w_0‖ per
 # net, i.e. the two devices disagree by at most 1% of how far training moved the weights
 LOSS_TOLERANCE, WEIGHT_TOLERANCE = 1e-3, 1e-2
 SPEED_RUNS = ("wgan-dcgan", "cifar-resnet", "wgan-mlpg", "cifar-gp-adam")  # the two target runs first
@@ -89,8 +89,9 @@ def parity(run: str, device: torch.device, iters: int = PARITY_ITERS) -> dict:
     ours = Engine(cfg, device, noise_device=torch.device("cpu"))
     _tf32(False)  # the Engine turned it on
     rows = _steps(ours, iters)
-    weights = {name: float((_flat(getattr(ours, name)) - _flat(getattr(cpu, name))).norm()
-                           / (_flat(getattr(cpu, name)) - start[name]).norm()) for name in ("G", "D")}
+    end = {"G": _flat(cpu.G), "D": _flat(cpu.D)}
+    weights = {name: float((_flat(getattr(ours, name)) - end[name]).norm() / (end[name] - start[name]).norm())
+               for name in ("G", "D")}
     loss = loss_error(rows, rows_cpu)
     return {"measured": {"loss": loss, **{f"weights_{k}": v for k, v in weights.items()}},
             "holds": loss <= LOSS_TOLERANCE and max(weights.values()) <= WEIGHT_TOLERANCE}
@@ -110,8 +111,10 @@ def placement_parity(device: torch.device, batches: int = 10) -> dict:
     """The same seed's batches from a store held on the device, prefetched through pinned memory, and gathered on
     the host: identical, bit for bit."""
     images = load_images("mnist-bundled", 32)[:512]
-    drawn = {p: torch.stack([s.next().cpu() for s in [ImageSampler(images, 64, 0, device, placement=p)]
-                             for _ in range(batches)]) for p in ("resident", "prefetch", "host")}
+    drawn = {}
+    for placement in ("resident", "prefetch", "host"):
+        sampler = ImageSampler(images, 64, 0, device, placement=placement)
+        drawn[placement] = torch.stack([sampler.next().cpu() for _ in range(batches)])
     differ = max(float((drawn[p] - drawn["host"]).abs().max()) for p in drawn)
     return {"measured": {"max_abs": differ}, "holds": differ == 0.0}
 

@@ -33,6 +33,7 @@ class SmoothELU(nn.Module):
 
 NONLINEARITIES = dict(zip(NONLINEARITY_NAMES, (nn.ReLU, partial(nn.LeakyReLU, 0.2), SmoothELU, nn.Tanh)))
 
+
 def scaled(filters: int, scale: float) -> int:
     """A base filter count at a profile's width (scale = profile width / the paper's 64), at least one."""
     return max(1, round(filters * scale))
