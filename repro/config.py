@@ -177,6 +177,7 @@ class RunConfig:
     gan_loss_halved: bool = False  # ½[BCE(real) + BCE(fake)], the WGAN-GP scripts' MODE dcgan (repro.objectives.GAN)
     bn_groups: int = 1  # generator batches normalised in this many equal groups (gan_cifar_resnet.py's 2 towers)
     eval_batch: int = 64  # evaluation's generator batch (gan_cifar.py, gan_cifar_resnet.py: 100)
+    sample_grid: int = 8  # the fixed-noise sheet: sample_grid² samples, sample_grid to a row (gan_cifar_resnet.py: 10)
     dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py)
     inception_every: int = 0  # the script's own Inception-score cadence, where the profile measures IS (0: none)
     inception_samples: int = 0
@@ -405,7 +406,7 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
         snapshot_every=math.gcd(profile.metrics.every, inception_every), gen_batch_multiple=run.gen_batch_multiple,
-        bn_groups=run.bn_groups, eval_batch=run.eval_batch, dequantize=run.dequantize, inception_every=inception_every,
+        bn_groups=run.bn_groups, eval_batch=run.eval_batch, sample_grid=run.sample_grid, dequantize=run.dequantize, inception_every=inception_every,
         inception_samples=run.inception_samples if inception_every else 0,
         acgan_scales=run.acgan_scales,
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),

@@ -23,7 +23,6 @@ from repro.registry import Warmup
 # Per-iteration statistics; the log's other columns are gen_iter, critic_iters and wall_s.
 STAT_COLUMNS = ("loss_d", "loss_d_real", "loss_d_fake", "loss_g", "w_estimate", "gp", "js_estimate",
                 "grad_norm_d", "adam_cos", "acgan_d", "acgan_g")
-FIXED_NOISE_SIZE = 64  # one 8×8 grid, as the official code's fixed_noise batch
 
 
 def critic_steps(gen_iter: int, n_critic: int, warmup: Warmup | None) -> int:
@@ -131,12 +130,13 @@ class Engine:
         self.opt_d = make_optimizer(cfg.opt_d, self.D.parameters())
         self.schedulers = [linear_decay(o, cfg.iters) for o in (self.opt_g, self.opt_d)] if cfg.lr_decay else []
         self.noise = torch.Generator(noise_device or device).manual_seed(int(noise_seed))
-        fixed = torch.Generator().manual_seed(int(fixed_seed))
-        self.fixed_noise = torch.randn(FIXED_NOISE_SIZE, cfg.nz, generator=fixed).to(device)
+        fixed, sheet = torch.Generator().manual_seed(int(fixed_seed)), cfg.sample_grid ** 2
+        self.fixed_noise = torch.randn(sheet, cfg.nz, generator=fixed).to(device)
         self.track_cos = cfg.opt_d.name in ("adam", "adam_tf")
         self.n_classes = self._check_conditional()
-        # the official code's sample grid of a conditional generator: classes 0…n−1 repeated
-        self.fixed_labels = torch.arange(FIXED_NOISE_SIZE, device=device) % self.n_classes if self.n_classes else None
+        # the official code's sample sheet of a conditional generator: classes 0…n−1 repeated, so that on its
+        # 10-wide grid each column holds one class (WGAN-GP Fig 6)
+        self.fixed_labels = torch.arange(sheet, device=device) % self.n_classes if self.n_classes else None
 
     def _check_conditional(self) -> int:
         """The number of classes of an AC-GAN run (0 otherwise), checked against its nets."""

@@ -55,6 +55,7 @@ class Run:
     # normalised in this many equal groups (the critic step's 64 fakes as 2 × 32, the generator step's 128 as 2 × 64)
     bn_groups: int = 1
     eval_batch: int = 64  # evaluation samples the generator in batches of this many (BN statistics over each)
+    sample_grid: int = 8  # the fixed-noise sheet's side: sample_grid² samples, a row of sample_grid per grid row
     dequantize: bool = False  # real pixels 2·(x/256 − 0.5) + U[0, 1/128) (gan_cifar_resnet.py), not 2·(x/255 − 0.5)
     # the Inception score the official script logs while training: `inception_samples` samples (10 splits) every
     # `inception_every` generator iterations, measured where the profile measures IS (0: none beyond the profile's)
@@ -174,10 +175,11 @@ _mnist = dict(paper="wgangp", dataset="mnist", iters=20_000, nz=128, image_size=
 # decayed linearly to 0, the generator step on 2 × 64 samples, no critic normalisation; the supervised model adds
 # conditional BN and the AC-GAN head (class-loss weights 1.0 for the critic, 0.1 for the generator). Its two towers
 # normalise the fakes in 2 groups; real pixels are scaled by 256 and dequantised; IS samples come in batches of 100.
+# Its sample sheet (Fig 6): 100 fixed samples drawn 10×10, a conditional G's classes 0…9 repeated (a class a column).
 ADAM_RESNET = OptimSpec("adam_tf", 2e-4, (0.0, 0.9))
 _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100_000, nz=128, image_size=32,
                opt_g=ADAM_RESNET, opt_d=ADAM_RESNET, lr_decay=True, gen_batch_multiple=2, critic_norm="none",
-               bn_groups=2, eval_batch=100, dequantize=True, figures=("wgangp-table3",),
+               bn_groups=2, eval_batch=100, dequantize=True, sample_grid=10, figures=("wgangp-table3", "wgangp-fig6"),
                source="spec/wgangp.md §1 Table 3, §3.4, App. F")
 
 # WGAN-GP Tables 1-2 / App. B-C (spec/wgangp.md §1 Tables 1, 2, 5, App. B, C): architectures drawn from Table 1

@@ -178,7 +178,7 @@ def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
     samples = engine.sample().cpu()
     if samples.dim() == 4:
         with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.png") as tmp:
-            Image.fromarray(sample_grid(samples * 0.5 + 0.5)).save(tmp, format="PNG")
+            Image.fromarray(sample_grid(samples * 0.5 + 0.5, engine.cfg.sample_grid)).save(tmp, format="PNG")
     else:
         with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.npy") as tmp:
             np.save(tmp, samples.numpy())

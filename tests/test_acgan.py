@@ -8,7 +8,7 @@ import torch
 
 from repro.config import resolve
 from repro.data.sampler import ImageSampler, open_sampler
-from repro.engine import FIXED_NOISE_SIZE, Engine
+from repro.engine import Engine
 from repro.errors import ConfigError, DataError
 
 CPU = torch.device("cpu")
@@ -52,10 +52,13 @@ def test_acgan_step_conditions_fakes_on_the_real_classes_and_classifies_real_ima
     assert all(torch.isfinite(stats[k]) for k in ("acgan_d", "acgan_g", "loss_d", "loss_g"))
 
 
-def test_conditional_sample_grid_cycles_through_the_classes(tiny_profile):
-    engine = _engine(tiny_profile)
-    assert engine.fixed_labels.tolist() == [i % 10 for i in range(FIXED_NOISE_SIZE)]
-    assert engine.sample().shape[0] == FIXED_NOISE_SIZE
+def test_conditional_sample_grid_holds_one_class_per_column(tiny_profile):
+    """gan_cifar_resnet.py's sheet: 100 fixed samples with labels 0…9 repeated, drawn 10 to a row."""
+    assert {resolve(run, tiny_profile, 0).sample_grid for run in ("cifar-resnet", "cifar-resnet-acgan")} == {10}
+    engine = _engine(tiny_profile, sample_grid=10)
+    assert engine.sample().shape[0] == 100
+    columns = engine.fixed_labels.reshape(10, 10).T
+    assert [set(column.tolist()) for column in columns] == [{k} for k in range(10)]
 
 
 def test_acgan_run_with_unconditional_nets_is_a_clear_error(tiny_profile):

@@ -60,7 +60,8 @@ def test_figure_files_exist_and_png_opens(drawn, name):
 def test_caption_states_claim_scale_status_and_recomputed_spread(drawn, name):
     _, root = drawn
     caption = (root / "figures" / f"{name}.md").read_text()
-    assert "Paper's claim" in caption and "reduced-scale reproduction on stand-in data" in caption
+    assert "Paper's claim" in caption and "reduced-scale reproduction (" in caption \
+        and "stand-in data (the bundled MNIST digits)" in caption
     assert "mnist-bundled" in caption
     for side, run in zip(("WGAN", "Standard GAN"), IMAGE_FIGURES[name]):
         spread = _spread_recomputed(_grid(root, run))
@@ -116,3 +117,25 @@ def test_appendix_f_has_a_page_per_run_with_all_64_samples(drawn):
         assert _spread_recomputed(_grid(root, run), rows=8) != pytest.approx(_spread_recomputed(_grid(root, run)))
     with Image.open(root / "figures/wgan-appF.png") as png:
         assert png.height > png.width  # three rows of generators, two columns of methods
+
+
+def test_figure_6_shows_both_resnets_full_10_by_10_sheets(tmp_path, monkeypatch):
+    """WGAN-GP Fig 6: each side the 100 samples of the last 10-wide sheet (32-px CIFAR-sized tiles 34 px apart);
+    the caption's spread is over those 100 tiles, recomputed here from the PNG."""
+    profile = load_profile(TINY)
+    for run in ("cifar-resnet", "cifar-resnet-acgan"):
+        _train(tmp_path / "results", run, profile, iters=2)
+    shown = []
+    original = matplotlib.axes.Axes.imshow
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow",
+                        lambda ax, data, **kw: shown.append(np.asarray(data)) or original(ax, data, **kw))
+    draw("wgangp-fig6", profile, results=tmp_path / "results", out_dir=tmp_path / "figures")
+    caption = (tmp_path / "figures/wgangp-fig6.md").read_text()
+    for image, (model, run) in zip(shown, (("Unsupervised", "cifar-resnet"), ("Conditional (AC-GAN)",
+                                                                              "cifar-resnet-acgan"))):
+        grid = np.asarray(Image.open(tmp_path / "results/runs" / run / "seed0/samples/gen_000000002.png"))
+        assert image.shape[:2] == grid.shape[:2] == (10 * 34 + 2, 10 * 34 + 2)
+        tiles = [grid[2 + r * 34:][:32, 2 + c * 34:][:, :32] for r in range(10) for c in range(10)]
+        spread = (np.stack(tiles) / 255.0).std(axis=0).mean()
+        assert f"| {model} | `{run}` | 0 | completed | 2 | 2 | {spread:.4f} |" in caption
+    assert len(shown) == 2 and "one class per column" in caption

@@ -48,6 +48,7 @@ FIGURES = {
     "wgangp-fig5a": Figure("curves:wgangp_fig5a"),
     "wgangp-fig5b": Figure("curves:wgangp_fig5b"),
     "wgangp-table3": Figure("quality:wgangp_table3", metrics=True),
+    "wgangp-fig6": Figure("grids:wgangp_fig6"),
     "wgangp-table2": Figure("quality:wgangp_table2", metrics=True),
     "wgangp-appC": Figure("quality:wgangp_app_c", metrics=True),
     "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),

@@ -1,5 +1,6 @@
 """Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side) and their Appendix F sheets (all
-64 samples per run), WGAN-GP Figure 2 and Appendix H (seven architectures × four methods).
+64 samples per run), WGAN-GP Figure 2 and Appendix H (seven architectures × four methods), and WGAN-GP Figure 6
+(the CIFAR-10 ResNets' 10×10 sheets).
 
 Each caption carries a number computed from the very samples shown, so a reader can check the paper's claim
 rather than take the picture's word for it.
@@ -11,13 +12,14 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from repro.data.vision import CIFAR10_CLASSES
 from repro.errors import DataError
 from repro.plots import FigureJob
+from repro.plots.style import GRID_COLUMNS
+from repro.plots.style import GRID_PADDING as PADDING
 from repro.registry import RUNS, ZOO_ARCHITECTURES, ZOO_METHODS
 from repro.tables import read_meta, run_status
 
-PADDING = 2  # save_image's padding in the run's sample grids
-GRID_COLUMNS = 8
 SHOWN_ROWS = 2  # the paper shows 2 rows × 8 columns per side
 ZOO_ROW_LABELS = {"dcgan": "Baseline (G: DCGAN, D: DCGAN)", "const-g": "G: no BN, const. filters",
                   "mlp-g": "G: 4-layer 512-dim ReLU MLP", "no-norm": "No normalization in G or D",
@@ -32,13 +34,16 @@ def last_sample(run_dir: Path, suffix: str) -> tuple[Path | None, int | None]:
     return (files[-1], int(files[-1].stem.split("_")[1])) if files else (None, None)
 
 
-def crop_tiles(grid: np.ndarray, image_size: int, rows: int = SHOWN_ROWS) -> tuple[np.ndarray, np.ndarray]:
-    """The first `rows` rows of an 8-column save_image grid, with their padding, and those tiles as (n, S, S, C)."""
+def crop_tiles(grid: np.ndarray, image_size: int, rows: int = SHOWN_ROWS,
+               columns: int = GRID_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """The first `rows` rows of a save_image grid of `columns` columns (the run's `sample_grid`), with their
+    padding, and those tiles as (n, S, S, C)."""
     step = image_size + PADDING
-    if grid.shape[1] != GRID_COLUMNS * step + PADDING:
-        raise DataError(f"sample grid is {grid.shape[1]} px wide, not an 8-column grid of {image_size}-px images")
+    if grid.shape[1] != columns * step + PADDING:
+        raise DataError(f"sample grid is {grid.shape[1]} px wide, not a {columns}-column grid of {image_size}-px "
+                        f"images")
     crop = grid[:rows * step + PADDING]
-    corners = [(PADDING + r * step, PADDING + c * step) for r in range(rows) for c in range(GRID_COLUMNS)]
+    corners = [(PADDING + r * step, PADDING + c * step) for r in range(rows) for c in range(columns)]
     tiles = [crop[y:y + image_size, x:x + image_size] for y, x in corners]
     return crop, np.stack(tiles)
 
@@ -60,21 +65,22 @@ def _image_side(job: FigureJob, run: str, rows: int = SHOWN_ROWS) -> dict:
     if path is not None:
         channels = meta["data"]["shape"][0]
         grid = np.asarray(Image.open(path).convert("RGB"))[..., :channels]  # save_image repeats gray into RGB
-        side["crop"], side["tiles"] = crop_tiles(grid, config["image_size"], rows)
+        side["crop"], side["tiles"] = crop_tiles(grid, config["image_size"], rows,
+                                                 config.get("sample_grid", GRID_COLUMNS))
         side["spread"] = pixel_spread(side["tiles"])
     return side
 
 
-def _scale_note(job: FigureJob, side: dict) -> str:
+def _scale_note(job: FigureJob, side: dict, paper_data: str = "64×64 LSUN bedrooms") -> str:
     """Names what differs from the paper: a small picture must not pass for the paper's result."""
     config, paper_iters = side["config"], RUNS[side["run"]].iters
     source = config["data_source"]
     data = source["prepare"]["dataset"] if isinstance(source, dict) else str(source)
     setting = (f"{data} at {config['image_size']}×{config['image_size']}, {config['iters']:,} generator iterations "
-               f"(the paper: 64×64 LSUN bedrooms, {paper_iters:,})")
+               f"(the paper: {paper_data}, {paper_iters:,})")
     if not job.profile.departures:
         return f"Profile `{job.profile.name}`: {setting}."
-    return f"Profile `{job.profile.name}`: a **reduced-scale reproduction on stand-in data**: {setting}."
+    return f"Profile `{job.profile.name}`: **{job.profile.scale}**: {setting}."
 
 
 def _show(ax, side: dict) -> None:
@@ -247,3 +253,46 @@ def wgangp_fig2(job: FigureJob) -> list:
 
 def wgangp_app_h(job: FigureJob) -> list:
     return _zoo_figure(job, 8, "WGAN-GP Appendix H: more samples of every Figure 2 model", "all 64")
+
+
+FIG6_RUNS = {"Unsupervised": "cifar-resnet", "Conditional (AC-GAN)": "cifar-resnet-acgan"}  # left, right
+
+
+def wgangp_fig6(job: FigureJob) -> list:
+    """WGAN-GP Figure 6 (Appendix G): the CIFAR-10 ResNets' last fixed-noise sheets, 10×10 as gan_cifar_resnet.py
+    draws them; the conditional generator's labels are 0…9 repeated, so each column is one class."""
+    import matplotlib.pyplot as plt
+
+    sides = {label: _image_side(job, run, rows=RUNS[run].sample_grid) for label, run in FIG6_RUNS.items()}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.4), layout="constrained")
+    for ax, (label, side) in zip(axes, sides.items()):
+        ax.set_title(label)
+        _show(ax, side)
+    conditional = sides["Conditional (AC-GAN)"]
+    if conditional["crop"] is not None:
+        step = conditional["config"]["image_size"] + PADDING
+        axes[1].set_axis_on()
+        axes[1].set_xticks([PADDING + step * (k + 0.5) for k in range(len(CIFAR10_CLASSES))], CIFAR10_CLASSES,
+                           rotation=45, ha="right", fontsize=7)
+        axes[1].set_yticks([])
+        axes[1].tick_params(length=0)
+        for spine in axes[1].spines.values():
+            spine.set_visible(False)
+    fig.suptitle("WGAN-GP Figure 6: CIFAR-10 ResNet samples")
+    rows = []
+    for label, side in sides.items():
+        spread = "—" if side["spread"] is None else f"{side['spread']:.4f}"
+        rows.append(f"| {label} | `{side['run']}` | {side['seed']} | {run_status(side['meta'])} | "
+                    f"{side['meta']['gen_iter']:,} | {side['sample_iter'] or '—'} | {spread} |")
+    text = "\n".join([
+        "**WGAN-GP Figure 6 (Appendix G): CIFAR-10 ResNet samples.** Left: the unsupervised model (Table 3's 7.86 "
+        "row); right: the conditional AC-GAN model (Table 3's 8.42 row), one class per column. The paper shows "
+        "them without a claim beyond Table 3's scores, which `wgangp-table3` measures.", "",
+        _scale_note(job, sides["Unsupervised"], "32×32 CIFAR-10"), "",
+        "Each sheet: the 100 fixed-noise samples of the run's last saved grid, 10 to a row as gan_cifar_resnet.py "
+        "draws them (the conditional generator's labels are 0…9 repeated, so column k is class k, named under it), "
+        "not cherry-picked. Mean per-pixel std: each pixel's standard deviation across the 100 samples (values in "
+        "[0, 1]), averaged; a collapsed generator has a low one.", "",
+        "| model | run | seed | status | generator iterations | samples from iteration | mean per-pixel std |",
+        "|---|---|---|---|---|---|---|", *rows])
+    return job.save(fig, text)

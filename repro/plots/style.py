@@ -102,22 +102,23 @@ def nearest_sample(run_dir: Path, gen_iter: int) -> int:
 
 
 def grid_images(run_dir: Path, gen_iter: int, count: int = 1) -> list[np.ndarray]:
-    """The first `count` images of the 8×8 grid saved at `gen_iter`, cropped with the run's image size and
-    padding 2; H×W arrays for 1-channel data (drawn with cmap gray), H×W×3 otherwise."""
+    """The first `count` images of the grid saved at `gen_iter` (8×8, or the run's `sample_grid`), cropped with the
+    run's image size and padding 2; H×W arrays for 1-channel data (drawn with cmap gray), H×W×3 otherwise."""
     run_dir = Path(run_dir)
-    size = yaml.safe_load((run_dir / "config.yaml").read_text())["image_size"]
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    size, columns = config["image_size"], config.get("sample_grid", GRID_COLUMNS)
     channels = read_meta(run_dir)["data"]["shape"][0]
     path = saved_samples(run_dir)[gen_iter]
     grid = np.asarray(Image.open(path).convert("RGB"))
     cell = size + GRID_PADDING
-    rows = -(-count // GRID_COLUMNS)
-    if grid.shape[1] != GRID_COLUMNS * cell + GRID_PADDING or grid.shape[0] < rows * cell + GRID_PADDING:
+    rows = -(-count // columns)
+    if grid.shape[1] != columns * cell + GRID_PADDING or grid.shape[0] < rows * cell + GRID_PADDING:
         raise DataError(f"{path}: {grid.shape[1]}×{grid.shape[0]} px is not a grid of {size}-px images with "
                         f"padding {GRID_PADDING}, as config.yaml's image_size says")
     images = []
     for k in range(count):
-        top = GRID_PADDING + (k // GRID_COLUMNS) * cell
-        left = GRID_PADDING + (k % GRID_COLUMNS) * cell
+        top = GRID_PADDING + (k // columns) * cell
+        left = GRID_PADDING + (k % columns) * cell
         image = grid[top:top + size, left:left + size]
         images.append(image[..., 0] if channels == 1 else image)
     return images
