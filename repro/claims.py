@@ -421,6 +421,19 @@ def toy_modes(ev: Evidence) -> Measured:
 
 
 TOY_GP = ("toy-8gaussians-gp", "toy-25gaussians-gp", "toy-swissroll-gp")
+LANGUAGE = ("language-gp", "language-gan")
+
+
+def final_js4(ev: Evidence, run: str, seed: int) -> float:
+    """The 4-gram JS divergence of the run's samples to its training lines at its last snapshot (bits)."""
+    metrics = ev.metrics(run, seed)
+    column = next((c for c in metrics.columns if c.startswith("js4_") and "_real_" not in c), None) \
+        if metrics is not None else None
+    return float(metrics[column].iloc[-1]) if column else math.nan
+
+
+def language_gap(ev: Evidence) -> Measured:
+    return per_seed(ev, LANGUAGE, lambda s: final_js4(ev, "language-gan", s) / final_js4(ev, "language-gp", s) - 1)
 
 
 def toy_estimate_tracks_w1(ev: Evidence) -> Measured:
@@ -518,6 +531,17 @@ CLAIMS = [
           "improvement of the one-sided penalty's final score over the two-sided's (within 10%: as good)",
           Rule(above=-0.1), "100 generator iterations per architecture", sweep_gain("wgan-gp-one-sided", "wgan-gp"),
           min_iters=100, reads_metrics=True, paper_number="two-sided better in 100, one-sided in 77 of 174"),
+    Claim("wgangp-appD-elu-fails", "WGAN-GP", "App. D",
+          "With the penalty, ELU could not be trained; its smooth stand-in could.",
+          ("randarch-000-wgan-gp", "randarch-000-wgan-gp-elu"), "per architecture that drew the stand-in, the "
+          "relative improvement of its final score over the same architecture's with ELU", Rule(above=0.1),
+          "100 generator iterations per architecture", sweep_gain("wgan-gp", "wgan-gp-elu"), min_iters=100,
+          reads_metrics=True),
+    Claim("wgangp-table4-gan-not-comparable", "WGAN-GP", "Table 4",
+          "With a continuous generator the standard GAN could not get results comparable to WGAN-GP's.", LANGUAGE,
+          "the standard GAN's final 4-gram JS divergence to the training lines over WGAN-GP's, minus 1 (above 10%: "
+          "not comparable)", Rule(above=0.1), "200 generator iterations (10 critic steps each for WGAN-GP)",
+          language_gap, min_iters=200, reads_metrics=True),
     Claim("wgangp-fig5a-no-overfit", "WGAN-GP", "Fig 5a",
           "On LSUN bedrooms the critic's training and validation losses stay together.", ("lsun-dcgan-wgan-gp",),
           "|train − validation gap| over the last quarter, over the training estimate's size", Rule(below=0.1),
@@ -558,6 +582,7 @@ FIGURE_CLAIMS = {
     "wgangp-fig1a": ["wgangp-fig1a-moments"], "wgangp-fig1b": ["wgangp-fig1b-gradients", "wgangp-fig1b-weights"],
     "wgangp-fig2": ["wgangp-fig2-architectures"], "wgangp-appH": ["wgangp-fig2-architectures"],
     "wgangp-fig3": ["wgangp-fig3-gp-beats-clipping", "wgangp-fig3-adam-beats-rmsprop"],
+    "wgangp-table4": ["wgangp-table4-gan-not-comparable"], "wgangp-appD": ["wgangp-appD-elu-fails"],
     "wgangp-table3": ["wgangp-table3-unsupervised", "wgangp-table3-acgan"],
     "wgangp-table2": ["wgangp-table2-robustness"], "wgangp-appC": ["wgangp-appC-one-sided"],
     "wgangp-fig5a": ["wgangp-fig5a-no-overfit"],

@@ -67,7 +67,9 @@ def _models(args) -> int:
 
 
 def _prepare(args) -> int:
-    if args.dataset == "lsun":
+    if args.dataset == "billion-word":
+        _prepare_text(args)
+    elif args.dataset == "lsun":
         from repro.data.lsun import prepare_lsun
 
         prepare_lsun(args.lmdb, args.size, args.out, args.limit, args.workers, args.max_bad, args.fast_decode,
@@ -79,11 +81,30 @@ def _prepare(args) -> int:
     return 0
 
 
-def _download(args) -> int:
-    from repro.data.download import download_lsun
+def _prepare_text(args) -> None:
+    from repro.data import text
+    from repro.errors import ConfigError
 
-    path = download_lsun(args.category, args.out, args.split, args.url, args.quiet)
-    print(f"{path}: ready; next: python -m repro prepare lsun --lmdb {path} --size 64 --out DIR")
+    if args.max_lines < 1:
+        raise ConfigError(f"--max-lines {args.max_lines}: give a positive number of lines")
+    if args.root:
+        text.prepare_billion_word(args.root, args.out, args.max_lines, overwrite=args.overwrite, quiet=args.quiet)
+    elif args.text:
+        text.prepare_text_file(args.text, args.out, args.max_lines, overwrite=args.overwrite)
+    else:
+        text.prepare_builtin(args.out, args.max_lines, args.overwrite)
+
+
+def _download(args) -> int:
+    from repro.data import download
+
+    if args.what == "lsun":
+        path = download.download_lsun(args.category, args.out, args.split, args.url, args.quiet)
+        print(f"{path}: ready; next: python -m repro prepare lsun --lmdb {path} --size 64 --out DIR")
+    else:
+        path = download.download_billion_word(args.out, args.url or download.BILLION_WORD_URL, args.sha256,
+                                              args.quiet)
+        print(f"{path}: ready; next: python -m repro prepare billion-word --root {path.parent} --out DIR")
     return 0
 
 
@@ -198,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one object: name -> parameter count")
     p.set_defaults(handler=_models)
 
-    p = sub.add_parser("prepare", help="turn a dataset into an image store (uint8 images.npy + manifest.json)")
+    p = sub.add_parser("prepare", help="turn a dataset into a store (images.npy or tokens.npy, + manifest.json)")
     datasets = p.add_subparsers(dest="dataset", required=True)
     d = datasets.add_parser("lsun", help="an LSUN LMDB folder (JPEG/WebP values); resumable")
     d.add_argument("--lmdb", required=True, help="the folder holding data.mdb, e.g. bedroom_train_lmdb")
@@ -228,6 +249,18 @@ def parser() -> argparse.ArgumentParser:
         d.add_argument("--quiet", action="store_true", help="no progress bar")
         d.add_argument("--overwrite", action="store_true",
                        help="replace another store in --out, or rebuild this one (nothing of the old one stays)")
+    d = datasets.add_parser("billion-word", help="a character-level text store (tokens.npy + vocab.json) of 32-symbol "
+                                                 "lines, WGAN-GP Table 4")
+    source = d.add_mutually_exclusive_group(required=True)
+    source.add_argument("--root", help="the extracted 1-billion-word-language-modeling-benchmark-r13output folder")
+    source.add_argument("--text", help="any text file, one sentence per line, under the same rules")
+    source.add_argument("--builtin", action="store_true",
+                        help="offline: English sentences from the help texts that ship with Python (pydoc_data)")
+    d.add_argument("--max-lines", type=int, default=10_000_000, help="the first N lines (default 10,000,000)")
+    d.add_argument("--out", required=True, help="store directory")
+    d.add_argument("--quiet", action="store_true", help="do not list the files read")
+    d.add_argument("--overwrite", action="store_true",
+                   help="replace another store in --out, or rebuild this one (nothing of the old one stays)")
     p.set_defaults(handler=_prepare)
 
     p = sub.add_parser("download", help="fetch a dataset (resumable)")
@@ -237,6 +270,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--split", choices=["train", "val"], default="train")
     d.add_argument("--out", required=True, help="folder for the zip and the LMDB folder")
     d.add_argument("--url", default="http://dl.yf.io/lsun/scenes", help="base URL of the LSUN scene zips")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d = what.add_parser("billion-word", help="the One Billion Word benchmark (WGAN-GP's language model), unpacked to "
+                                             "<out>/1-billion-word-language-modeling-benchmark-r13output")
+    d.add_argument("--out", required=True, help="folder for the .tar.gz and the unpacked folder")
+    # default None, not the URL: importing repro.data.download for the constant would slow every command's start
+    d.add_argument("--url", help="the .tar.gz's URL (default: the benchmark's own page, www.statmt.org/lm-benchmark)")
+    d.add_argument("--sha256", help="refuse the archive unless its SHA-256 is this hex digest (none is published)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_download)
 

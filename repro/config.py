@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from repro.data import TOY_SOURCES
+from repro.data import TEXT_DATASETS, TOY_SOURCES
 from repro.errors import ConfigError, did_you_mean
 from repro.nets import PAPER_WIDTH, get_arch
 from repro.registry import RUNS, SWEEP_SIZE, OptimSpec, Warmup, get_run
@@ -26,6 +26,7 @@ class MetricsSpec:
     samples: int = 2048
     final_samples: int | None = None
     toy_samples: int = 1000
+    text_samples: int = 640  # gan_language.py: 10 × 64 argmax-decoded samples per n-gram measurement
     extractor: str = "inception-v3-compat"
     extractor_per_run: dict = dataclasses.field(default_factory=dict)
     extractor_module: str | None = None
@@ -130,8 +131,18 @@ class Profile:
                    ("other training subsets", self.subset_per_run),
                    (f"{self.sweep.architectures} of the {SWEEP_SIZE} random architectures",
                     self.sweep.architectures < SWEEP_SIZE),
-                   ("stand-in data (the bundled MNIST digits)", "mnist-bundled" in yaml.safe_dump(self.data))]
+                   ("stand-in data (the bundled MNIST digits)", "mnist-bundled" in yaml.safe_dump(self.data)),
+                   ("stand-in text (Python's own help texts)", self._builtin_text)]
         return [words for words, changed in changes if changed]
+
+    @property
+    def _builtin_text(self) -> bool:
+        """Whether the language model's lines are the offline stand-in: the source `python-help-text`, or a store
+        `prepare billion-word` writes without --root or --text."""
+        entry = self.data.get("billion-word")
+        prepare = entry.get("prepare", {}) if isinstance(entry, dict) else {}
+        return "python-help-text" in yaml.safe_dump(entry) or (
+            prepare.get("dataset") == "billion-word" and not {"root", "text"} & set(prepare))
 
     @property
     def scale(self) -> str:
@@ -384,7 +395,8 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         hold_out = entry.get("hold_out", 0) if isinstance(entry, dict) else 0
     else:
         raise ConfigError(f"{profile.path}: data has no entry for {run.dataset!r}, which run {run_name!r} needs; "
-                          f"add e.g. `data: {{{run.dataset}: mnist-bundled}}`")
+                          f"add e.g. `data: {{{run.dataset}: "
+                          f"{'python-help-text' if run.dataset in TEXT_DATASETS else 'mnist-bundled'}}}`")
     if iters is not None and iters < 1:
         raise ConfigError(f"--iters {iters}: must be a positive number of generator iterations")
     inception_every = run.inception_every if "is" in profile.metrics.image else 0
@@ -406,7 +418,8 @@ def resolve(run_name: str, profile: Profile, seed: int, iters: int | None = None
         lr_decay=run.lr_decay, sampling=profile.sampling,
         sample_every=profile.sample_every, checkpoint_every=profile.checkpoint_every,
         snapshot_every=math.gcd(profile.metrics.every, inception_every), gen_batch_multiple=run.gen_batch_multiple,
-        bn_groups=run.bn_groups, eval_batch=run.eval_batch, sample_grid=run.sample_grid, dequantize=run.dequantize, inception_every=inception_every,
+        bn_groups=run.bn_groups, eval_batch=run.eval_batch, sample_grid=run.sample_grid, dequantize=run.dequantize,
+        inception_every=inception_every,
         inception_samples=run.inception_samples if inception_every else 0,
         acgan_scales=run.acgan_scales,
         train_subset=run.train_subset and (per_run(profile.subset_per_run, run.name) or run.train_subset),

@@ -21,6 +21,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from repro.config import Profile, RunConfig, resolve
+from repro.data import TEXT_DATASETS
+from repro.data.text import MAX_N_EXAMPLES, SEQ_LEN
 from repro.data.toy import TOY_DATASETS
 from repro.engine import build_net, class_loss_of
 from repro.objectives import make_objective
@@ -36,7 +38,8 @@ OPTIMIZER_MOMENTS = {"adam": 2, "adam_tf": 2, "rmsprop": 1, "rmsprop_tf": 1}  # 
 DATASET_IMAGES = {"lsun": {"train": 3_033_042, "validation": 300}, "cifar10": {"train": 50_000, "test": 10_000},
                   "mnist": {"train": 50_000, "validation": 10_000, "test": 10_000},
                   "imagenet32": {"train": 1_281_167, "validation": 50_000}}
-CHANNELS = {"lsun-bedroom": 3, "lsun-bedroom-64": 3, "cifar10": 3, "imagenet32": 3, "mnist": 1}
+CHANNELS = {"lsun-bedroom": 3, "lsun-bedroom-64": 3, "lsun-bedroom-128": 3, "cifar10": 3, "imagenet32": 3, "mnist": 1}
+BYTE_SYMBOLS = 257  # a text store's largest vocabulary: every byte value and 'unk' (repro.data.text)
 
 
 class _FlopCount(TorchDispatchMode):
@@ -64,9 +67,11 @@ def count_flops(fn) -> int:
 
 
 def data_shape(cfg: RunConfig) -> tuple[int, ...]:
-    """One data item of the run on the papers' data: C×H×W images, or a 2-D point."""
+    """One data item of the run on the papers' data: C×H×W images, a 2-D point, or a V×L one-hot line."""
     if cfg.dataset in TOY_DATASETS:
         return (2,)
+    if cfg.dataset in TEXT_DATASETS:
+        return BYTE_SYMBOLS, cfg.image_size
     return CHANNELS[cfg.dataset], cfg.image_size, cfg.image_size
 
 
@@ -169,6 +174,8 @@ def store_bytes(profile: Profile) -> dict[str, int]:
     stores = {}
     for name, entry in profile.data.items():
         spec = entry.get("prepare") if isinstance(entry, dict) else None
+        if spec is not None and spec["dataset"] == "billion-word":  # uint16 symbols of 32-symbol lines
+            stores[f"{name} train"] = spec.get("max_lines", MAX_N_EXAMPLES) * SEQ_LEN * 2
         if spec is None or spec["dataset"] not in DATASET_IMAGES:
             continue
         size = spec.get("size", profile.image_size)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import RunConfig
+from repro.data import TEXT_DATASETS
 from repro.data.sampler import open_sampler, signed, validation_images
 from repro.errors import ConfigError
 from repro.nets import ArchChoice, Sizes, build, count_parameters, get_arch
@@ -46,8 +47,9 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_net(cfg: RunConfig, role: str, shape: tuple) -> torch.nn.Module:
-    """The run's generator or critic for data items of `shape` (C×H×W images or (2,) points)."""
-    nc, isize = (shape[0], shape[1]) if len(shape) == 3 else (shape[0], 1)
+    """The run's generator or critic for data items of `shape` (C×H×W images, V×L one-hot sequences or (2,)
+    points)."""
+    nc, isize = (shape[0], shape[1]) if len(shape) > 1 else (shape[0], 1)
     name, width = (cfg.generator, cfg.width_g) if role == "generator" else (cfg.critic, cfg.width_d)
     return build(name, Sizes(nz=cfg.nz, nc=nc, isize=isize, width=width, n_extra_layers=cfg.n_extra_layers,
                              critic_norm=cfg.critic_norm,
@@ -117,7 +119,7 @@ class Engine:
         self.data = open_sampler(cfg.data_source, cfg.image_size, cfg.batch_size, int(data_seed), device,
                                  replacement=cfg.sampling == "replacement", labeled=cfg.acgan_scales is not None,
                                  subset=cfg.train_subset, hold_out=cfg.hold_out,
-                                 pixel_scale=128.0 if cfg.dequantize else 127.5)
+                                 pixel_scale=128.0 if cfg.dequantize else 127.5, text=cfg.dataset in TEXT_DATASETS)
         self.G = build_net(cfg, "generator", self.data.shape).to(device)
         self.D = build_net(cfg, "critic", self.data.shape).to(device)
         self.channels_last = use_channels_last(cfg, self.G, self.D)

@@ -66,16 +66,22 @@ class Run:
     n_extra_layers: int = 0
     critic_norm: str = "batch"
     lr_decay: bool = False
-    image_size: int | None = None  # the nets' only size (gan_cifar.py: 32); None = the profile's image_size
+    image_size: int | None = None  # the nets' only size (gan_cifar.py: 32; gan_language.py: 32 symbols); None = the
+    # profile's image_size
     train_subset: int | None = None  # train on this many images of the dataset (seeded); the rest can validate
     validation_every: int = 0  # log the critic loss on held-out images every this many iterations (0: never)
     sweep_index: int | None = None  # the random-architecture sweep's architecture this run trains (Tables 1-2)
+    elu: bool = False  # App. D: the sweep's architecture with ELU where it drew the smooth stand-in
     source: str = ""
 
     @property
     def architecture(self) -> ArchChoice | None:
-        """The Table 1 point of a random-architecture run: the seeded sweep's entry `sweep_index`."""
-        return None if self.sweep_index is None else sample_architecture(self.sweep_index, SWEEP_SEED)
+        """The Table 1 point of a random-architecture run: the seeded sweep's entry `sweep_index` (with ELU put
+        back for an App. D run)."""
+        if self.sweep_index is None:
+            return None
+        choice = sample_architecture(self.sweep_index, SWEEP_SEED)
+        return choice.with_elu() if self.elu else choice
 
 
 @dataclass(frozen=True)
@@ -182,11 +188,22 @@ _resnet = dict(paper="wgangp", objective="wgan-gp", dataset="cifar10", iters=100
                bn_groups=2, eval_batch=100, dequantize=True, sample_grid=10, figures=("wgangp-table3", "wgangp-fig6"),
                source="spec/wgangp.md §1 Table 3, §3.4, App. F")
 
-# WGAN-GP Tables 1-2 / App. B-C (spec/wgangp.md §1 Tables 1, 2, 5, App. B, C): architectures drawn from Table 1
+# WGAN-GP Fig 4 (spec/wgangp.md §1 Fig 4, §3.7): the 128×128 ResNet of wgan_imagenet128.py (@ 2e7b6ad, the first
+# commit whose script runs; it trains on ImageNet, the paper's figure on LSUN bedrooms): WGAN-GP with λ 10, 5 critic
+# steps, Adam 1e-4 (0, 0.9) decayed linearly to 0 over 200k iterations, batch 64 built as 8 GPUs' fakes of 8, so its
+# generator's batch norm sees groups of 8; layer norm in the critic; pixels 2·(x/255 − 0.5).
+_lsun128 = dict(paper="wgangp", dataset="lsun-bedroom-128", iters=200_000, nz=128, image_size=128,
+                generator="resnet128_g", critic="resnet128_d", objective="wgan-gp", critic_norm="layer",
+                opt_g=OptimSpec("adam_tf", 1e-4, (0.0, 0.9)), opt_d=OptimSpec("adam_tf", 1e-4, (0.0, 0.9)),
+                lr_decay=True, bn_groups=8, figures=("wgangp-fig4",), source="spec/wgangp.md §1 Fig 4, §3.7")
+
+# WGAN-GP Tables 1-2 / App. B-D (spec/wgangp.md §1 Tables 1, 2, 5, App. B, C, D): architectures drawn from Table 1
 # by a seeded sampler (repro.nets.random_arch), each trained with the standard GAN (DCGAN's Adam 2e-4, β 0.5/0.999)
 # and with WGAN-GP (Adam 1e-4, β 0/0.9, layer norm in the critic) for 100k iterations on 32×32 ImageNet; weight
 # decay 1e-3 on a normalised discriminator. App. C trains the first 174 again with the one-sided penalty (its
-# two-sided twin is the WGAN-GP run). Unstated in the paper, taken from the authors' 32×32 ImageNet template
+# two-sided twin is the WGAN-GP run). App. D: the authors could not train ELU with the penalty and drew its smooth
+# stand-in instead; every architecture that drew the stand-in is trained again with WGAN-GP and ELU in its place
+# (its stand-in twin is the WGAN-GP run). Unstated in the paper, taken from the authors' 32×32 ImageNet template
 # (wgan_imagenet32_stab.py): batch 64 with the generator step on 2 × 64 samples, n_critic 5, z 128.
 SWEEP_SEED = 0
 SWEEP_SIZE = 200  # Table 2's architectures
@@ -201,9 +218,21 @@ SWEEP_METHODS = {
                     figures=("wgangp-table2", "wgangp-appC")),
     "wgan-gp-one-sided": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer",
                               gp_one_sided=True, figures=("wgangp-appC",)),
+    "wgan-gp-elu": dict(objective="wgan-gp", opt_g=ADAM_SWEEP_GP, opt_d=ADAM_SWEEP_GP, critic_norm="layer", elu=True,
+                        figures=("wgangp-appD",)),
 }
 _sweep = dict(paper="wgangp", generator="randarch_g", critic="randarch_d", dataset="imagenet32", iters=100_000,
               nz=128, image_size=32, gen_batch_multiple=2, source="spec/wgangp.md §1 Tables 1, 2, 5, App. B, C")
+
+
+# WGAN-GP Table 4 (spec/wgangp.md §1 Table 4, §3.6): gan_language.py's residual Conv1d nets (DIM 512, z 128) on
+# 32-symbol lines of Billion Word (the script's symbols are bytes), batch 64, 200k iterations, 10 critic steps ("used
+# for the results in the paper"), Adam 1e-4 (0.5, 0.9), λ 10; the critic reads G's softmax vectors and one-hot real
+# lines. The paper could not get comparable results from the standard GAN with a continuous generator; gan_language.py
+# has no GAN mode, so `language-gan` trains the same nets with its sibling scripts' MODE=dcgan recipe.
+_language = dict(paper="wgangp", generator="language_g", critic="language_d", dataset="billion-word",
+                 iters=200_000, nz=128, image_size=32, critic_norm="none", figures=("wgangp-table4",),
+                 source="spec/wgangp.md §1 Table 4, §3.6")
 
 
 def _sweep_run(index: int, method: str) -> Run:
@@ -212,8 +241,9 @@ def _sweep_run(index: int, method: str) -> Run:
     if sample_architecture(index, SWEEP_SEED).bn_d:
         settings["opt_d"] = replace(settings["opt_d"], weight_decay=SWEEP_DECAY)
     figures = settings.pop("figures")
-    if method == "wgan-gp" and index >= ONE_SIDED_SIZE:
-        figures = ("wgangp-table2",)  # App. C compares only the first 174
+    if method == "wgan-gp":  # App. C compares only the first 174; App. D the architectures with the stand-in
+        figures = ("wgangp-table2",) + ("wgangp-appC",) * (index < ONE_SIDED_SIZE) \
+            + ("wgangp-appD",) * sample_architecture(index, SWEEP_SEED).smooth_elu
     return Run(f"randarch-{index:03d}-{method}", figures=figures, sweep_index=index,
                about=f"WGAN-GP Table 2: random architecture {index} (Table 1, seed {SWEEP_SEED}) trained as {method}",
                **settings, **_sweep)
@@ -288,8 +318,17 @@ RUNS: dict[str, Run] = {
         Run("cifar-resnet-acgan", generator="resnet32_cond_g", critic="resnet32_acgan_d", acgan_scales=(1.0, 0.1),
             about="WGAN-GP Table 3 supervised: gan_cifar_resnet.py defaults, conditional BN + AC-GAN (paper 8.42)",
             **_resnet),
+        Run("lsun128-resnet", about="WGAN-GP Fig 4: the 128×128 ResNet (wgan_imagenet128.py) on LSUN bedrooms",
+            **_lsun128),
+        Run("language-gp", objective="wgan-gp", opt_g=ADAM_GP, opt_d=ADAM_GP, n_critic=10,
+            about="WGAN-GP Table 4: gan_language.py, the character-level language model (WGAN-GP)", **_language),
+        Run("language-gan", objective="gan", opt_g=ADAM_DCGAN_TF, opt_d=ADAM_DCGAN_TF, n_critic=1, gan_loss_halved=True,
+            about="WGAN-GP Table 4's comparison: gan_language.py's nets trained as a standard GAN (MODE=dcgan)",
+            **_language),
         *[_sweep_run(index, method) for index in range(SWEEP_SIZE) for method in ("gan", "wgan-gp")],
         *[_sweep_run(index, "wgan-gp-one-sided") for index in range(ONE_SIDED_SIZE)],
+        *[_sweep_run(index, "wgan-gp-elu") for index in range(SWEEP_SIZE)
+          if sample_architecture(index, SWEEP_SEED).smooth_elu],
     ]
 }
 

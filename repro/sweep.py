@@ -1,10 +1,11 @@
-"""WGAN-GP's random-architecture study (Tables 1, 2, 5, App. B-C) read back from the trained runs.
+"""WGAN-GP's random-architecture study (Tables 1, 2, 5, App. B-D) read back from the trained runs.
 
 Every architecture of the profile's part of the sweep has a final score per method: the last evaluated snapshot's
 `random_architectures.score`, mean over finished seeds. Table 2 counts, per threshold, the architectures only the
-GAN, only WGAN-GP, both or neither trained to success; App. C counts which penalty scored better. Tables under
-results/<profile>/tables/: `wgangp-sweep` (each architecture's Table 1 point and scores), `wgangp-table2`,
-`wgangp-appC`.
+GAN, only WGAN-GP, both or neither trained to success; App. C counts which penalty scored better; App. D counts, per
+threshold, the architectures that drew the smooth ELU stand-in which succeeded with it and with ELU itself. Tables
+under results/<profile>/tables/: `wgangp-sweep` (each architecture's Table 1 point and scores), `wgangp-table2`,
+`wgangp-appC`, `wgangp-appD`.
 """
 
 import dataclasses
@@ -17,7 +18,7 @@ from scipy import stats
 from repro.config import Profile
 from repro.metrics import curves
 from repro.nets.table1 import sample_architecture
-from repro.registry import ONE_SIDED_SIZE, SWEEP_METHODS, SWEEP_SEED, SWEEP_SIZE
+from repro.registry import ONE_SIDED_SIZE, RUNS, SWEEP_METHODS, SWEEP_SEED, SWEEP_SIZE
 from repro.tables import read_meta, read_metrics, scale_phrase, write_table
 
 # WGAN-GP Table 5 (App. B; Table 2 is its rows 1.0, 3.0, 5.0, 7.0, 9.0): Inception-score threshold → architectures
@@ -44,13 +45,14 @@ def final_score(profile: Profile, results: Path, run: str) -> float:
 
 
 def scores(profile: Profile, results: Path) -> pd.DataFrame:
-    """One row per architecture the profile trains: its index, Table 1 point and final score per method."""
+    """One row per architecture the profile trains: its index, Table 1 point and final score per method (NaN where
+    the method has no run for it: App. D's ELU runs exist only where the sweep drew the stand-in)."""
     rows = []
     for index in range(profile.sweep.architectures):
         row = {"architecture": index, **dataclasses.asdict(sample_architecture(index, SWEEP_SEED))}
         for method in SWEEP_METHODS:
             run = f"randarch-{index:03d}-{method}"
-            row[method] = final_score(profile, results, run) if profile.trains(run) else math.nan
+            row[method] = final_score(profile, results, run) if run in RUNS and profile.trains(run) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -63,11 +65,11 @@ def succeeded(score: float, threshold: float, higher_is_better: bool) -> bool:
     return score > threshold if higher_is_better else score <= threshold
 
 
-def thresholds(profile: Profile, judged: pd.DataFrame) -> list[float]:
-    """The profile's thresholds, else every finite score the judged GAN and WGAN-GP runs reached."""
+def thresholds(profile: Profile, judged: pd.DataFrame, methods: tuple[str, str] = ("gan", "wgan-gp")) -> list[float]:
+    """The profile's thresholds, else every finite score the judged runs of the two `methods` reached."""
     if profile.sweep.thresholds:
         return list(profile.sweep.thresholds)
-    observed = pd.concat([judged["gan"], judged["wgan-gp"]])
+    observed = pd.concat([judged[m] for m in methods])
     return sorted({float(v) for v in observed if math.isfinite(v)})
 
 
@@ -104,6 +106,17 @@ def app_c(profile: Profile, table: pd.DataFrame) -> pd.DataFrame:
     ).astype({"ties": "Int64"})
 
 
+def app_d(profile: Profile, table: pd.DataFrame) -> pd.DataFrame:
+    """App. D's comparison: per threshold, how many of the architectures with both WGAN-GP runs scored (those that
+    drew the smooth stand-in) succeeded with the stand-in and how many with ELU in its place."""
+    judged = table.dropna(subset=["wgan-gp", "wgan-gp-elu"], how="any")
+    higher = profile.sweep.higher_is_better
+    rows = [{"threshold": t, "smooth_stand_in": sum(succeeded(v, t, higher) for v in judged["wgan-gp"]),
+             "elu": sum(succeeded(v, t, higher) for v in judged["wgan-gp-elu"]), "architectures": len(judged)}
+            for t in thresholds(profile, judged, ("wgan-gp", "wgan-gp-elu"))]
+    return pd.DataFrame(rows, columns=["threshold", "smooth_stand_in", "elu", "architectures"])
+
+
 def _sweep_header(profile: Profile) -> str:
     sweep = profile.sweep
     return (f"{scale_phrase(profile)}: the first {sweep.architectures} of the {SWEEP_SIZE} architectures drawn "
@@ -132,8 +145,16 @@ def _app_c_header(profile: Profile) -> str:
             f"and 77 of 174 (they sum to 177) and found no significant difference at p < 0.05.")
 
 
+def _app_d_header(profile: Profile) -> str:
+    return (f"{scale_phrase(profile)}: WGAN-GP App. D. Over the architectures of the first "
+            f"{profile.sweep.architectures} that drew Table 1's smooth stand-in for ELU (softplus(2x + 2)/2 − 1) and "
+            f"have both WGAN-GP runs scored, how many succeeded (`{profile.sweep.score}` "
+            f"{'> threshold' if profile.sweep.higher_is_better else '≤ threshold'}) with the stand-in and how many "
+            f"with ELU in its place. The paper reports that ELU could not be trained and the stand-in could.")
+
+
 def write_tables(profile: Profile, results: str | Path | None = None, out: str | Path | None = None) -> list[Path]:
-    """The three tables under `out` (default results/<profile>/tables)."""
+    """The four tables under `out` (default results/<profile>/tables)."""
     results = Path(results or f"results/{profile.name}")
     out = Path(out or results / "tables")
     table = scores(profile, results)
@@ -144,4 +165,6 @@ def write_tables(profile: Profile, results: str | Path | None = None, out: str |
             + write_table(out, "wgangp-table2", f"WGAN-GP Table 2, profile `{name}`",
                           _table2_header(profile, counts), counts)
             + write_table(out, "wgangp-appC", f"WGAN-GP App. C, profile `{name}`", _app_c_header(profile),
-                          app_c(profile, table)))
+                          app_c(profile, table))
+            + write_table(out, "wgangp-appD", f"WGAN-GP App. D, profile `{name}`", _app_d_header(profile),
+                          app_d(profile, table)))

@@ -175,8 +175,14 @@ def sample_grid(images: torch.Tensor, columns: int = 8, padding: int = 2) -> np.
 
 
 def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
+    """The fixed-noise samples: an image grid (PNG), argmax-decoded lines of text (a language run), or points."""
     samples = engine.sample().cpu()
-    if samples.dim() == 4:
+    if getattr(engine.data, "vocab", None) is not None:  # a text store's symbols (toy sets have none)
+        from repro.data.text import decode, to_text
+
+        lines = [to_text(line) for line in decode(samples.argmax(1).numpy(), engine.data.vocab)]
+        atomic.write_text(run_dir / "samples" / f"gen_{gen_iter:09d}.txt", "\n".join(lines) + "\n")
+    elif samples.dim() == 4:
         with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.png") as tmp:
             Image.fromarray(sample_grid(samples * 0.5 + 0.5, engine.cfg.sample_grid)).save(tmp, format="PNG")
     else:

@@ -1,4 +1,4 @@
-# Image stores, built once from raw data (profile key data.<dataset>.prepare).
+# Image and text stores, built once from raw data (profile key data.<dataset>.prepare).
 
 import shlex
 
@@ -14,6 +14,12 @@ def _prepare_commands(entry):
                     + ["--out", entry["store"]]] + \
             ([lsun + ["--lmdb", spec["validation_lmdb"], "--out", entry["validation"]]]
              if "validation_lmdb" in spec else [])
+    elif spec["dataset"] == "billion-word":  # a text store: no image size
+        source = ["--root", spec["root"]] if "root" in spec else ["--text", spec["text"]] if "text" in spec else \
+            ["--builtin"]
+        limit = ["--max-lines", spec["max_lines"]] if "max_lines" in spec else []
+        commands = [["python", "-m", "repro", "prepare", "billion-word", *source, *limit, "--out", entry["store"],
+                     "--quiet"]]
     elif spec["dataset"] in SPLIT_DATASETS:  # writes every split side by side
         # an image-folder copy of CIFAR-10 when given; otherwise the torchvision files (ImageNet needs a login)
         source = ["--images", spec["images"]] if "images" in spec else \

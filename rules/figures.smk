@@ -28,7 +28,7 @@ rule figure:
 
 
 TABLES = ["runs", "summary", "wgangp-table3", "meaningful-loss",  # repro.tables.write_tables
-          "wgangp-sweep", "wgangp-table2", "wgangp-appC"]  # repro.sweep.write_tables
+          "wgangp-sweep", "wgangp-table2", "wgangp-appC", "wgangp-appD"]  # repro.sweep.write_tables
 
 
 rule table:
@@ -37,13 +37,7 @@ rule table:
         evaluated(evaluated_runs(RESOLVED)),
     output:
         expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=TABLES, ext=["csv", "md"]),
-        report(f"{RESULTS}/tables/runs.html", category="Tables", labels={"table": "runs"}),
-        report(f"{RESULTS}/tables/summary.html", category="Tables", labels={"table": "summary"}),
-        report(f"{RESULTS}/tables/wgangp-table3.html", category="Tables", labels={"table": "wgangp-table3"}),
-        report(f"{RESULTS}/tables/meaningful-loss.html", category="Tables", labels={"table": "meaningful-loss"}),
-        report(f"{RESULTS}/tables/wgangp-sweep.html", category="Tables", labels={"table": "wgangp-sweep"}),
-        report(f"{RESULTS}/tables/wgangp-table2.html", category="Tables", labels={"table": "wgangp-table2"}),
-        report(f"{RESULTS}/tables/wgangp-appC.html", category="Tables", labels={"table": "wgangp-appC"}),
+        [report(f"{RESULTS}/tables/{table}.html", category="Tables", labels={"table": table}) for table in TABLES],
     log:
         f"{RESULTS}/logs/table/tables.log",
     benchmark:

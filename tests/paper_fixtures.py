@@ -1,6 +1,7 @@
 """Raw datasets in the formats users feed `python -m repro prepare`, built from the repo's small real samples:
 LSUN train and validation LMDBs, MNIST in torchvision's raw layout, a CIFAR-10 image folder and 32×32 ImageNet npz
-batches. `paper_data(workdir)` lays all four out where configs/paper.yaml looks for them (data/…)."""
+batches, Billion Word's training files. `paper_data(workdir)` lays all five out where configs/paper.yaml looks for
+them (data/…)."""
 
 import gzip
 import hashlib
@@ -101,6 +102,16 @@ def imagenet32_npz(root: Path) -> None:
     write_imagenet32_batch(root / "val_data.npz", six, np.arange(len(six)))
 
 
+def billion_word(root: Path, lines: int = 1_000) -> None:
+    """The benchmark's layout with one training file: `lines` English sentences (Python's own help texts), one
+    per line, as the 99 news.en files hold theirs."""
+    from repro.data.text import BILLION_WORD_FILES, builtin_sentences
+
+    path = root / BILLION_WORD_FILES[0]
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(f"{sentence}\n" for sentence in builtin_sentences()[:lines]))
+
+
 def paper_data(workdir: Path) -> None:
     """Every raw input of configs/paper.yaml under `workdir`/data, the CIFAR-10 images at data/cifar10-images; MNIST
     with a 1,000-digit validation split, which WGAN-GP Fig 5b's runs measure at every smoke iteration."""
@@ -109,3 +120,4 @@ def paper_data(workdir: Path) -> None:
     mnist_raw(data / "mnist", validation=1_000)
     cifar10_images(data / "cifar10-images")
     imagenet32_npz(data / "imagenet32")
+    billion_word(data / "billion-word/1-billion-word-language-modeling-benchmark-r13output")

@@ -76,6 +76,8 @@ def test_state_sizes_and_stores_by_hand():
     assert nets.optimizer_bytes == 2 * (527_874 + 527_361) * 4
     stores = cost.store_bytes(PAPER)
     assert stores["lsun-bedroom train"] == 37_270_020_096 and stores["cifar10 train"] == 153_600_000
+    assert stores["lsun-bedroom-128 train"] == 3_033_042 * 3 * 128 * 128  # WGAN-GP Fig 4's store
+    assert stores["billion-word train"] == 10_000_000 * 32 * 2  # uint16 symbols of 10M 32-symbol lines
     assert stores["imagenet32 train"] == 1_281_167 * 3072 and stores["mnist validation"] == 7_840_000
 
 

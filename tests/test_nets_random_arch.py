@@ -49,8 +49,11 @@ def test_every_table_1_value_occurs_in_200_samples():
 def test_choices_outside_table_1_are_refused():
     with pytest.raises(ConfigError, match="depth_g 6"):
         dataclasses.replace(DCGAN_BASELINE, depth_g=6)
-    with pytest.raises(ConfigError, match="nonlinearity_d 'elu'"):
-        dataclasses.replace(DCGAN_BASELINE, nonlinearity_d="elu")
+    with pytest.raises(ConfigError, match="nonlinearity_d 'swish'"):
+        dataclasses.replace(DCGAN_BASELINE, nonlinearity_d="swish")
+    with pytest.raises(ConfigError, match="filters_g 'elu'"):  # ELU (App. D) is a nonlinearity only
+        dataclasses.replace(DCGAN_BASELINE, filters_g="elu")
+    assert dataclasses.replace(DCGAN_BASELINE, nonlinearity_d="elu").nonlinearity_d == "elu"
 
 
 def test_smooth_elu_is_softplus_2x_plus_2_over_2_minus_1():
@@ -65,9 +68,10 @@ def test_smooth_elu_is_softplus_2x_plus_2_over_2_minus_1():
 
 
 def test_each_table_1_nonlinearity_name_builds_its_module():
-    assert tuple(NONLINEARITIES) == NONLINEARITY_NAMES
+    assert tuple(NONLINEARITIES) == (*NONLINEARITY_NAMES, "elu")  # ELU: App. D's runs, not a Table 1 draw
     x = torch.tensor([-1.0, 2.0])
-    built = {name: NONLINEARITIES[name]()(x).tolist() for name in NONLINEARITY_NAMES}
+    built = {name: NONLINEARITIES[name]()(x).tolist() for name in NONLINEARITIES}
+    assert built["elu"] == pytest.approx([math.exp(-1) - 1, 2.0])  # ELU, α = 1
     assert built["relu"] == [0.0, 2.0] and built["lrelu"] == pytest.approx([-0.2, 2.0])
     assert built["tanh"] == pytest.approx([math.tanh(-1), math.tanh(2)]) and isinstance(NONLINEARITIES["softplus"](),
                                                                                         SmoothELU)

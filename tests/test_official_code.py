@@ -31,15 +31,16 @@ def test_every_wgangp_run_steps_tensorflow1_adam_and_the_wgan_paper_pytorch_adam
 
 
 def test_the_gan_loss_is_halved_where_the_script_halves_it():
-    """gan_cifar.py, gan_64x64.py, gan_mnist.py (the toys' MODE dcgan) and the 32×32 template wgan_imagenet32_stab.py
-    divide the discriminator cost by 2; the WGAN paper's baselines follow the DCGAN recipe, which sums."""
+    """gan_cifar.py, gan_64x64.py, gan_mnist.py (the toys' and the language model's MODE dcgan) and the 32×32 template
+    wgan_imagenet32_stab.py divide the discriminator cost by 2; the WGAN paper's baselines follow the DCGAN recipe,
+    which sums."""
     halved = {name for name, run in RUNS.items() if run.gan_loss_halved}
     gans = {name for name, run in RUNS.items() if run.objective == "gan"}
     assert halved <= gans
     expected = {"cifar-dcgan"} | {f"lsun-{a}-dcgan" for a in ("dcgan", "const-g", "mlp-g", "no-norm", "gated", "tanh",
                                                                 "resnet101")} \
         | {f"toy-{d}-gan" for d in ("8gaussians", "25gaussians", "swissroll")} \
-        | {f"randarch-{i:03d}-gan" for i in range(200)}
+        | {f"randarch-{i:03d}-gan" for i in range(200)} | {"language-gan"}
     assert halved == expected
     assert gans - halved == {"gan-dcgan", "gan-mlpg", "gan-mlp", "gan-nobn", "gan-dcgan-alg1"}
 
@@ -52,7 +53,9 @@ def test_the_cifar_resnet_normalises_its_fakes_in_two_groups_as_its_two_towers_d
         assert (RUNS[name].bn_groups, RUNS[name].eval_batch) == (2, 100)
     assert {RUNS[name].eval_batch for name in ("cifar-clip-rmsprop", "cifar-gp-rmsprop", "cifar-gp-adam",
                                                "cifar-dcgan")} == {100}
-    assert {run.bn_groups for name, run in RUNS.items() if not name.startswith("cifar-resnet")} == {1}
+    # wgan_imagenet128.py builds its 64 fakes on 8 GPUs (WGAN-GP Fig 4): groups of 8
+    assert RUNS["lsun128-resnet"].bn_groups == 8
+    assert {run.bn_groups for name, run in RUNS.items() if not name.startswith(("cifar-resnet", "lsun128"))} == {1}
     engine = Engine(resolve("cifar-resnet", tiny_profile, 0), CPU)  # tiny profile: batch 16
     state = engine.noise.get_state()
     with torch.no_grad():

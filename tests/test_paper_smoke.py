@@ -45,7 +45,8 @@ def test_the_paper_smoke_profile_changes_only_scale(tmp_path):
         assert ours["width_g"] == PAPER_WIDTH[get_arch(ours["generator"]).family] and ours["iters"] == 1
     metrics, paper_metrics = dataclasses.asdict(smoke.metrics), dataclasses.asdict(paper.metrics)
     assert {k for k in metrics if metrics[k] != paper_metrics[k]} == {
-        "samples", "final_samples", "toy_samples", "extractor", "extractor_per_run", "extractor_module"}
+        "samples", "final_samples", "toy_samples", "text_samples", "extractor", "extractor_per_run",
+        "extractor_module"}
     assert smoke.metrics.image == ("swd", "fid", "kid", "is") and smoke.metrics.every == paper.metrics.every
     assert dataclasses.replace(smoke.toys, scale={}) == paper.toys and smoke.sweep.architectures == 2
     assert (smoke.image_size, smoke.widths, smoke.sampling) == (paper.image_size, paper.widths, paper.sampling)
@@ -73,11 +74,12 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
                     + ", ".join(f"{rule} {n}" for rule, n in counts.items() if rule != "total"))
     evaluated = evaluated_runs(profile)
     assert counts == {"claims": 1, "cost": 1, "figure": len(FIGURES), "prepare_cifar10": 1,
-                      "prepare_imagenet32": 1, "prepare_lsun_bedroom": 1, "prepare_mnist": 1, "toy": 3,
+                      "prepare_imagenet32": 1, "prepare_lsun_bedroom": 1, "prepare_mnist": 1,
+                      "prepare_billion_word": 1, "toy": 3,
                       "train": len(profile.runs),
                       "evaluate": len(evaluated), "table": 1, "all": 1, "report": 1, "total": counts["total"]}
     families = {run.split("-")[0] for run in profile.runs}
-    assert families == {"wgan", "gan", "cifar", "toy", "lsun", "mnist", "randarch"}  # the zoo is lsun-*
+    assert families == {"wgan", "gan", "cifar", "toy", "lsun", "mnist", "randarch", "language"}  # zoo: lsun-*
     results = tmp_path / "results/paper-smoke"
     for run in profile.runs:  # trained as configured: paper width and image size, finished
         config = yaml.safe_load((results / "runs" / run / "seed0/config.yaml").read_text())
@@ -91,7 +93,8 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
         extractors.add(protocol.get("extractor"))
         n, final = profile.metrics.samples, profile.metrics.final_samples
         expected = {"w1_64", "modes_64"} if run.startswith("toy-") and "swissroll" not in run else {"w1_64"} \
-            if run.startswith("toy-") else {f"swd_{n}", f"fid_{n}_train", f"kid_{n}_train", f"is_{n}_10split",
+            if run.startswith("toy-") else {f"js{k}{real}_64" for k in (1, 2, 3, 4) for real in ("", "_real")} \
+            if run.startswith("language-") else {f"swd_{n}", f"fid_{n}_train", f"kid_{n}_train", f"is_{n}_10split",
                                             f"fid_{final}_train", f"kid_{final}_train", f"is_{final}_10split"}
         if RUNS[run].inception_every:
             expected.add("is_1k_10split")  # WGAN-GP Fig 3's own curve
@@ -99,14 +102,14 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
         assert expected <= set(metrics.columns) and list(metrics["gen_iter"]) == [0, 1], run
         assert all(math.isfinite(last[c]) for c in metrics.columns), (run, last)
         assert all(math.isfinite(v) for v in metrics.to_numpy().ravel() if not pd.isna(v)), run
-    assert extractors == {None, "repro-test-stats", "inception-v3-random"}  # None: the toys' exact W1
+    assert extractors == {None, "repro-test-stats", "inception-v3-random"}  # None: exact W1 and the n-gram JS
     for name in FIGURES:
         for ext in ("png", "pdf", "md"):
             assert (tmp_path / "figures/paper-smoke" / f"{name}.{ext}").stat().st_size > 0
     for path in (results / "tables").glob("*.csv"):
         for ext in ("md", "html"):
             assert path.with_suffix(f".{ext}").stat().st_size > 0
-    assert len(list((results / "tables").glob("*.csv"))) == 8 and (results / "report.html").stat().st_size > 10_000
+    assert len(list((results / "tables").glob("*.csv"))) == 9 and (results / "report.html").stat().st_size > 10_000
     claims = pd.read_csv(results / "tables/claims.csv")  # one seed at smoke scale: only closed forms decided
     assert len(claims) == len(CLAIMS) and claims["verdict"].notna().all()
     assert set(claims.loc[claims["unit"] != "exact", "verdict"]) <= {INCONCLUSIVE, NOT_TESTABLE}

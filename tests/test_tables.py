@@ -108,7 +108,7 @@ def test_table_command_writes_the_files(tables, tmp_path, capsys):
     assert main(["table", "--config", str(TINY), "--results", str(results), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.split()
     assert printed[:3] == [str(tmp_path / f"runs.{ext}") for ext in ("csv", "md", "html")]
-    sweep_tables = {f"{t}.csv" for t in ("wgangp-sweep", "wgangp-table2", "wgangp-appC")}
+    sweep_tables = {f"{t}.csv" for t in ("wgangp-sweep", "wgangp-table2", "wgangp-appC", "wgangp-appD")}
     assert {p.rsplit("/", 1)[1] for p in printed} >= sweep_tables
     assert len(pd.read_csv(tmp_path / "runs.csv")) == len(profile.runs) < len(RUNS)  # two of the 200 architectures
 

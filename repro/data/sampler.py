@@ -1,5 +1,7 @@
 """Batches for training: a logical dataset resolved through the profile to a concrete source, then sampled."""
 
+import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,20 +18,30 @@ SUBSET_SEED = 0  # every run and seed with a training subset gets the same image
 
 def open_sampler(source: str, image_size: int, batch_size: int, seed: int, device: torch.device,
                  replacement: bool = False, labeled: bool = False, subset: int | None = None, hold_out: int = 0,
-                 pixel_scale: float = 127.5):
-    """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store; `labeled`
-    also serves each image's class (conditional runs); `subset` trains on that many of the images, `hold_out`
-    on all but that many (`split`); pixels x become x/pixel_scale − 1 (`signed`)."""
+                 pixel_scale: float = 127.5, text: bool = False):
+    """`source` is a toy name, a bundled set (`mnist-bundled`) or the directory of an image store (`text`: of a
+    text store, whose sequences are served one-hot); `labeled` also serves each image's class (conditional runs);
+    `subset` trains on that many of the images, `hold_out` on all but that many (`split`); pixels x become
+    x/pixel_scale − 1 (`signed`)."""
     if source in TOY_DATASETS:
         if labeled:
             raise DataError(f"{source}: toy data has no class labels; a conditional run needs a labelled image store")
         return TOY_DATASETS[source](batch_size, seed, device)
-    images = load_images(source, image_size)
-    labels = load_labels(source) if labeled else None
+    if text:
+        from repro.data.text import open_text_store
+
+        store = open_text_store(source)
+        # int16: the same indices (< 2048) in a dtype every PyTorch op takes, without a copy of the memory map
+        items, labels, vocab = store.tokens.view(np.int16), None, store.vocab
+        encode = functools.partial(one_hot, vocab=len(vocab))
+    else:
+        items, vocab = load_images(source, image_size), None
+        encode = functools.partial(signed, pixel_scale=pixel_scale)
+        labels = load_labels(source) if labeled else None
     if subset or hold_out:
-        keep = split(len(images), source, subset, hold_out)[0]
-        images, labels = images[keep], None if labels is None else labels[keep]
-    return ImageSampler(images, batch_size, seed, device, replacement, labels=labels, pixel_scale=pixel_scale,
+        keep = split(len(items), source, subset, hold_out)[0]
+        items, labels = items[keep], None if labels is None else labels[keep]
+    return ImageSampler(items, batch_size, seed, device, replacement, labels=labels, encode=encode, vocab=vocab,
                         source=source)
 
 
@@ -64,6 +76,11 @@ def signed(images: torch.Tensor, pixel_scale: float = 127.5) -> torch.Tensor:
     return images.to(torch.float32, memory_format=torch.contiguous_format).div_(pixel_scale).sub_(1.0)
 
 
+def one_hot(tokens: torch.Tensor, vocab: int) -> torch.Tensor:
+    """Symbol indices [B, L] as the language critic's real input: float one-hot [B, V, L] (gan_language.py)."""
+    return torch.nn.functional.one_hot(tokens.long(), vocab).transpose(1, 2).float()
+
+
 def load_images(source: str, image_size: int) -> np.ndarray:
     """The uint8 N×C×H×W images of a bundled set or an image store (memory-mapped), checked against the size."""
     if source == "mnist-bundled":
@@ -92,23 +109,27 @@ class ImageSampler:
     and plans are sliced there, so a critic step does no per-batch host work; otherwise batches are gathered
     from the (memory-mapped) store into pinned memory one step ahead by a background thread. `placement`
     forces "resident", "prefetch" or "host" (the CPU default) - the batches are the same in every mode. With
-    `labels`, `next_labeled` serves each batch's classes beside it. `source` names the images in errors.
+    `labels`, `next_labeled` serves each batch's classes beside it. `encode` turns a stored uint8 batch into what
+    the nets take (`signed` images; `one_hot` for a text store's symbol indices, whose symbols `vocab` lists).
+    `source` names them in errors.
     """
 
     REPLACEMENT_BLOCK = 1024  # batches drawn per plan when sampling with replacement
 
     def __init__(self, images: np.ndarray, batch_size: int, seed: int, device: torch.device,
                  replacement: bool = False, placement: str | None = None, labels: np.ndarray | None = None,
-                 pixel_scale: float = 127.5, source: str = "the images"):
+                 encode: Callable[[torch.Tensor], torch.Tensor] = signed, vocab: list[str] | None = None,
+                 source: str = "the images"):
         if len(images) < batch_size:
             raise DataError(f"{source}: {len(images)} training images are fewer than one batch of {batch_size}; train "
                             f"on a larger store or with a smaller batch")
         if labels is not None and len(labels) != len(images):
             raise DataError(f"{source}: {len(labels)} labels for {len(images)} images: the store's labels.npy does "
                             f"not match; rebuild it with `python -m repro prepare … --overwrite`")
-        self.images, self.shape = images, tuple(images.shape[1:])
+        self.images, self.encode, self.vocab = images, encode, vocab
+        self.shape = tuple(encode(torch.from_numpy(np.asarray(images[:1]))).shape[1:])  # one item as the nets see it
         self.labels = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
-        self.batch_size, self.device, self.replacement, self.pixel_scale = batch_size, device, replacement, pixel_scale
+        self.batch_size, self.device, self.replacement = batch_size, device, replacement
         self.placement = placement or self._choose_placement(images, device)
         self.resident = torch.from_numpy(np.asarray(images)).to(device) if self.placement == "resident" else None
         self.gather = ThreadPoolExecutor(1) if self.placement == "prefetch" else None
@@ -169,7 +190,7 @@ class ImageSampler:
             batch = batch.to(self.device)
             self.consumed = self._plan_state()
         labels = None if self.labels is None else self.labels[index.cpu()].to(self.device)
-        return signed(batch, self.pixel_scale), labels
+        return self.encode(batch), labels
 
     def state_dict(self) -> dict:
         return dict(self.consumed)

@@ -87,21 +87,24 @@ def rebuild_command(directory: Path, manifest: dict) -> str:
     return f"`python -m repro prepare {what} --overwrite`"
 
 
-def verify_store(directory: Path, manifest: dict) -> None:
-    """Checks the store's files against the sha256 in its manifest, hashing a file only when its (size, mtime) is not
-    in `.verified.json` yet; a store that cannot record it (read-only) is hashed again by the next process."""
+def verify_store(directory: Path, manifest: dict, hashed: dict[str, str] = HASHED,
+                 rebuild: str | None = None) -> None:
+    """Checks the store's files (`hashed`: file → its manifest key) against the sha256 in its manifest, hashing a
+    file only when its (size, mtime) is not in `.verified.json` yet; a store that cannot record it (read-only) is
+    hashed again by the next process. `rebuild`: the command an error names (default: the image store's)."""
     directory = Path(directory)
+    rebuild = rebuild or rebuild_command(directory, manifest)
     try:
         record = json.loads((directory / VERIFIED).read_text())
     except (OSError, ValueError):
         record = {}
     checked = dict(record)
-    for name, key in HASHED.items():
+    for name, key in hashed.items():
         if manifest.get(key) is None:
             continue
         path = directory / name
         if not path.exists():
-            raise DataError(f"{path}: missing from the store; rebuild it with {rebuild_command(directory, manifest)}")
+            raise DataError(f"{path}: missing from the store; rebuild it with {rebuild}")
         stat = path.stat()
         seen = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": manifest[key]}
         here = (str(path.resolve()), *seen.values())
@@ -109,7 +112,7 @@ def verify_store(directory: Path, manifest: dict) -> None:
             continue
         if sha256_file(path) != manifest[key]:
             raise DataError(f"{path}: content does not match its sha256 in manifest.json ({stat.st_size:,} bytes: "
-                            f"corrupt or truncated); rebuild the store with {rebuild_command(directory, manifest)}")
+                            f"corrupt or truncated); rebuild the store with {rebuild}")
         _verified_here.add(here)
         checked[name] = seen
     if checked != record:

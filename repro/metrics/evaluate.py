@@ -3,8 +3,9 @@
 One CSV row per snapshot (`snapshots/G_*.pt`, written by training every `metrics.every` iterations):
 gen_iter, wall_s (training seconds at that point) and each metric under its protocol name. Toy runs get exact W1
 against fresh real points (and mode coverage on the Gaussian mixtures); image runs the profile's `metrics.image`
-against the run's training images. Every snapshot uses the same noise and the same real subset, so the curve
-moves only with the generator. Beside FILE, FILE.json records the protocol (settings, reference images' and
+against the run's training images; language runs (WGAN-GP Table 4) gan_language.py's character n-gram JS
+divergences to the training lines, n = 1…4, beside those of as many real held-out lines. Every snapshot uses the
+same noise and the same real subset, so the curve moves only with the generator. Beside FILE, FILE.json records the protocol (settings, reference images' and
 extractor weights' sha256, seed); rows already in FILE under the same protocol are kept, so an interrupted
 evaluation resumes, and a changed protocol starts over. One process at a time writes FILE (repro.lock); other
 seeds' tables beside it are written meanwhile.
@@ -24,7 +25,8 @@ from tqdm import tqdm
 from repro import atomic, lock
 from repro import state as saved_state
 from repro.config import MetricsSpec, RunConfig
-from repro.data.sampler import load_images
+from repro.data import TEXT_DATASETS
+from repro.data.sampler import load_images, split
 from repro.data.store import read_manifest
 from repro.data.toy import TOY_DATASETS
 from repro.engine import build_net, resolve_device
@@ -32,6 +34,7 @@ from repro.errors import DataError
 from repro.metrics import count_tag, to_uint8
 
 EVAL_SEED = 2020  # torch-fidelity's default rng_seed; one fixed draw of noise and real data for every snapshot
+NGRAM_ORDERS = (1, 2, 3, 4)  # gan_language.py's js1…js4
 
 
 def snapshots(run_dir: Path) -> list[Path]:
@@ -70,8 +73,11 @@ class Evaluator:
 
     def __init__(self, cfg: RunConfig, spec: MetricsSpec, device: torch.device, cache_root: Path):
         self.cfg, self.spec, self.device, self.cache_root = cfg, spec, device, cache_root
-        self.toy = cfg.data_source in TOY_DATASETS
+        self.toy, self.text = cfg.data_source in TOY_DATASETS, cfg.dataset in TEXT_DATASETS
         self.protocol = {"run": cfg.run, "seed": cfg.seed, "data_source": cfg.data_source, "eval_seed": EVAL_SEED}
+        if self.text:
+            self._prepare_text()
+            return
         if self.toy:
             real = TOY_DATASETS[cfg.data_source](spec.toy_samples, EVAL_SEED)
             self.real = real.next().numpy()
@@ -103,6 +109,28 @@ class Evaluator:
         if spec.fidelity:
             self.protocol.update(extractor=spec.extractor, weights_sha256=weights_sha256)
 
+    def _prepare_text(self) -> None:
+        """The n-gram models of the training lines, built once, and the JS divergences of `text_samples` real
+        lines to them: the held-out ones where the profile holds lines out, else (gan_language.py) the store's
+        first lines, which are also trained on."""
+        from repro.data.text import open_text_store
+        from repro.metrics.ngram import NgramLanguageModel
+
+        store, n = open_text_store(self.cfg.data_source), self.spec.text_samples
+        tokens = np.asarray(store.tokens)
+        if self.cfg.hold_out:
+            trained, held = split(len(tokens), self.cfg.data_source, None, self.cfg.hold_out)
+            tokens, real = tokens[trained], tokens[held][:n]
+        else:
+            real = tokens[:n]
+        self.models = {k: NgramLanguageModel.from_tokens(k, tokens) for k in NGRAM_ORDERS}
+        self.tag = count_tag(n)
+        self.real_js = {f"js{k}_real_{count_tag(len(real))}": NgramLanguageModel.from_tokens(k, real)
+                        .js_with(self.models[k]) for k in NGRAM_ORDERS}
+        self.shape = (len(store.vocab), store.manifest["seq_len"])
+        self.protocol.update(text_samples=n, tokens_sha256=store.manifest["tokens_sha256"],
+                             hold_out=self.cfg.hold_out)
+
     def generator(self, snapshot: Path) -> tuple[torch.nn.Module, dict]:
         try:
             state = saved_state.load(snapshot, {"G", "gen_iter", "wall_s"})
@@ -119,6 +147,8 @@ class Evaluator:
         metrics then only every `metrics.every` iterations. The last snapshot gets all of them."""
         if self.toy:
             return self._toy(G)
+        if self.text:
+            return self._text(G)
         curve = self.cfg.inception_every if "is" in self.spec.image else 0
         row = {}
         if not curve or gen_iter % self.spec.every == 0 or final:
@@ -136,6 +166,14 @@ class Evaluator:
         from repro.metrics.swd import SlicedWasserstein
 
         return SlicedWasserstein(self.real, seed=EVAL_SEED, device=self.device)
+
+    def _text(self, G) -> dict:
+        """js1…js4 of `text_samples` argmax-decoded samples, then the real lines' (repeated in every row)."""
+        from repro.metrics.ngram import NgramLanguageModel
+
+        fake = generate(G, self.cfg.nz, self.spec.text_samples, self.device, self.cfg.eval_batch).argmax(1).numpy()
+        return {**{f"js{k}_{self.tag}": NgramLanguageModel.from_tokens(k, fake).js_with(self.models[k])
+                   for k in NGRAM_ORDERS}, **self.real_js}
 
     def _toy(self, G) -> dict:
         from repro.metrics.toy import MIXTURES, exact_w1, mode_coverage

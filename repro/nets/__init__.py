@@ -29,6 +29,9 @@ RandomArchGenerator = _deferred("random_arch", "RandomArchGenerator")
 RandomArchCritic = _deferred("random_arch", "RandomArchCritic")
 ResNetGenerator, ResNetCritic = _deferred("resnet32", "ResNetGenerator"), _deferred("resnet32", "ResNetCritic")
 ToyMLP = _deferred("toy", "ToyMLP")
+LanguageGenerator, LanguageCritic = _deferred("language", "LanguageGenerator"), _deferred("language", "LanguageCritic")
+ResNetGenerator128 = _deferred("resnet128", "ResNetGenerator128")
+ResNetCritic128 = _deferred("resnet128", "ResNetCritic128")
 (ConstantFilterGenerator64, DCGANCritic64, DCGANGenerator64, FCGenerator64, GatedCritic64, GatedGenerator64,
  ResNetCritic64, ResNetGenerator64) = (
     _deferred("zoo64", name) for name in ("ConstantFilterGenerator64", "DCGANCritic64", "DCGANGenerator64",
@@ -37,16 +40,19 @@ ToyMLP = _deferred("toy", "ToyMLP")
 
 # Width at the papers' scale per family: DCGAN ngf/ndf 64, MLP 512 units, toy MLP 512 units, gan_cifar.py DIM 128,
 # WGAN-GP Fig 1b's 12-layer MLPs 512 (the paper gives no width; spec/wgangp.md §2.6 suggests gan_toy.py's),
-# gan_64x64.py DIM 64 (its FC generator 512 units), gan_cifar_resnet.py DIM 128, gan_mnist.py DIM 64, and the
-# random-architecture study's DCGAN starting point 64 filters.
+# gan_64x64.py DIM 64 (its FC generator 512 units), gan_cifar_resnet.py DIM 128, gan_mnist.py DIM 64, the
+# random-architecture study's DCGAN starting point 64 filters, and gan_language.py DIM 512.
 PAPER_WIDTH = {"conv": 64, "mlp": 512, "toy": 512, "cifar": 128, "deep": 512, "zoo64": 64, "zoo64_fc": 512,
-               "resnet32": 128, "mnist": 64, "randarch": 64}
+               "resnet32": 128, "mnist": 64, "randarch": 64, "language": 512,
+               "resnet128": 64}  # wgan_imagenet128.py's DIM_G_64; its other widths are multiples of it
 # The paper-scale data item of the families built for one size (z 128 in every WGAN-GP image script); the others
 # are the WGAN paper's 3×64×64 images with z 100.
 FAMILY_DATA = {"toy": dict(nz=2, nc=2, isize=1), "deep": dict(nz=2, nc=2, isize=1),
                "cifar": dict(nz=128, isize=32), "resnet32": dict(nz=128, isize=32), "randarch": dict(nz=128, isize=32),
                "zoo64": dict(nz=128, isize=64), "zoo64_fc": dict(nz=128, isize=64),
-               "mnist": dict(nz=128, nc=1, isize=28)}
+               "mnist": dict(nz=128, nc=1, isize=28),
+               "language": dict(nz=128, nc=2048, isize=32),  # gan_language.py: 32 symbols, max_vocab_size 2048
+               "resnet128": dict(nz=128, isize=128)}
 DEEP_TOY_DEPTH = 13  # WGAN-GP Fig 1b: 12 hidden ReLU layers + the linear output (its x axis has 13 layers)
 
 
@@ -170,6 +176,17 @@ ARCHITECTURES = {
         Arch("randarch_d", "critic", "randarch",
              lambda s: RandomArchCritic(s.nc, s.isize, s.random_arch[0], s.critic_norm, s.random_arch[1]),
              "Table 1 critic; unsampled: 3 5x5 stride-2 convs, LeakyReLU 0.2, BN (GAN) or LN (WGAN-GP)"),
+        # WGAN-GP Table 4 (gan_language.py, spec/wgangp.md §3.6): one-hot / softmax sequences of nc symbols × isize
+        Arch("language_g", "generator", "language", lambda s: LanguageGenerator(s.nz, s.width, s.isize, s.nc),
+             "gan_language.py G: Linear → 5 residual Conv1d blocks (0.3 scale) → 1x1 conv → softmax per position"),
+        Arch("language_d", "critic", "language", lambda s: LanguageCritic(s.width, s.isize, s.nc),
+             "gan_language.py critic: 1x1 conv → 5 residual Conv1d blocks (0.3 scale) → Linear, no normalisation"),
+        # WGAN-GP Fig 4 (wgan_imagenet128.py, spec/wgangp.md §3.7): 128×128 LSUN bedrooms
+        Arch("resnet128_g", "generator", "resnet128", lambda s: ResNetGenerator128(s.nz, s.nc, s.isize, s.width),
+             "wgan_imagenet128.py G: Linear + 4 pre-activation ResBlocks(up) 512→64, BN, scaled upsample conv, tanh"),
+        Arch("resnet128_d", "critic", "resnet128",
+             lambda s: ResNetCritic128(s.nc, s.isize, s.width, s.critic_norm),
+             "wgan_imagenet128.py critic: 5x5 stride-2 conv, 3 ResBlocks(down) 128→1024, 2 at 1024, mean pool, Linear"),
     ]
 }
 

@@ -17,7 +17,7 @@ from torch import nn
 from repro.errors import ConfigError, choose
 from repro.nets import tflib
 from repro.nets.norm import NORMS, norm_layers
-from repro.nets.table1 import NONLINEARITY_NAMES, ArchChoice
+from repro.nets.table1 import NONLINEARITY_NAMES, NONSMOOTH, ArchChoice
 
 IMAGE_SIZE = 32  # 4 → 8 → 16 → 32
 BASE_DEPTH = 4  # weight layers of the DCGAN base: depth − BASE_DEPTH extra 3×3 convs
@@ -31,7 +31,8 @@ class SmoothELU(nn.Module):
         return F.softplus(x + 1, beta=2) - 1  # softplus(y, β) = softplus(βy)/β
 
 
-NONLINEARITIES = dict(zip(NONLINEARITY_NAMES, (nn.ReLU, partial(nn.LeakyReLU, 0.2), SmoothELU, nn.Tanh)))
+NONLINEARITIES = {**dict(zip(NONLINEARITY_NAMES, (nn.ReLU, partial(nn.LeakyReLU, 0.2), SmoothELU, nn.Tanh))),
+                  NONSMOOTH: nn.ELU}  # α = 1, the ELU the stand-in follows (−1 as x → −∞)
 
 
 def scaled(filters: int, scale: float) -> int:

@@ -1,14 +1,16 @@
 """WGAN-GP Table 1 (spec/wgangp.md §1): the settings a random architecture draws, one drawn point, and the sweep's
 draw. Plain data, so the registry and the profiles load without PyTorch; repro.nets.random_arch builds the nets."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from repro.errors import ConfigError
 
-# ReLU, LeakyReLU(0.2), the smooth ELU stand-in (softplus) and tanh, in repro.nets.random_arch.NONLINEARITIES
+# ReLU, LeakyReLU(0.2), the smooth ELU stand-in (softplus) and tanh, in repro.nets.random_arch.NONLINEARITIES; and
+# ELU itself, which Table 1 does not draw: App. D's runs put it back where the sweep drew its stand-in
 NONLINEARITY_NAMES = ("relu", "lrelu", "softplus", "tanh")
+NONSMOOTH = "elu"
 
 # Table 1: the values each setting is drawn from. For WGAN-GP the critic's "bn" means layer norm.
 TABLE_1 = {
@@ -34,8 +36,19 @@ class ArchChoice:
 
     def __post_init__(self):
         for name, values in TABLE_1.items():
-            if getattr(self, name) not in values:
-                raise ConfigError(f"{name} {getattr(self, name)!r} is not a Table 1 value; choose from {values}")
+            allowed = (*values, NONSMOOTH) if name.startswith("nonlinearity") else values
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} {getattr(self, name)!r} is not a Table 1 value; choose from {allowed}")
+
+    @property
+    def smooth_elu(self) -> bool:
+        """Whether G or D uses Table 1's smooth stand-in for ELU (softplus(2x + 2)/2 − 1)."""
+        return "softplus" in (self.nonlinearity_g, self.nonlinearity_d)
+
+    def with_elu(self) -> "ArchChoice":
+        """App. D: this architecture with ELU wherever it has the smooth stand-in."""
+        return replace(self, **{name: NONSMOOTH for name in ("nonlinearity_g", "nonlinearity_d")
+                                if getattr(self, name) == "softplus"})
 
 
 # The DCGAN starting point, as the template's defaults: ReLU G, LeakyReLU(0.2) D, BN in both, no extra depth,

@@ -31,14 +31,15 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 
 class Conv2d(nn.Module):
-    """tflib Conv2D: k×k, stride 1 or 2, TF 'SAME'; fan_in = C_in·k², fan_out = C_out·k²/stride²."""
+    """tflib Conv2D: k×k, stride 1 or 2, TF 'SAME'; fan_in = C_in·k², fan_out = C_out·k²/stride². `gain`
+    multiplies the sampled weights, as tflib's does (wgan_imagenet128.py's scaled upsampling convs: 0.5)."""
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, he_init: bool = True,
-                 biases: bool = True, weights_std: float | None = None):
+                 biases: bool = True, weights_std: float | None = None, gain: float = 1.0):
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, kernel, stride, bias=biases)
         std = weights_std or conv_std(c_in * kernel ** 2, c_out * kernel ** 2 / stride ** 2, he_init)
-        uniform_init(self.conv.weight, std)
+        uniform_init(self.conv.weight, gain * std)
         if biases:
             nn.init.zeros_(self.conv.bias)
 
@@ -64,6 +65,20 @@ class Deconv2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.deconv(x)[..., :2 * x.shape[-2], :2 * x.shape[-1]]
+
+
+class Conv1d(nn.Module):
+    """tflib Conv1D on [B, C, L]: kernel k, TF 'SAME' (k=5, stride 1 pads 2 and 2); fan_in = C_in·k,
+    fan_out = C_out·k/stride."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, he_init: bool = True):
+        super().__init__()
+        self.conv = nn.Conv1d(c_in, c_out, kernel, stride)
+        uniform_init(self.conv.weight, conv_std(c_in * kernel, c_out * kernel / stride, he_init))
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, same_padding(x.shape[-1], self.conv.kernel_size[0], self.conv.stride[0])))
 
 
 def linear(n_in: int, n_out: int, init: str = "glorot", weights_std: float | None = None) -> nn.Linear:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from repro import atomic
 from repro.config import Profile
+from repro.data import TEXT_DATASETS
 from repro.errors import ConfigError, DataError, did_you_mean
 from repro.registry import RUNS
 
@@ -48,9 +49,12 @@ FIGURES = {
     "wgangp-fig5a": Figure("curves:wgangp_fig5a"),
     "wgangp-fig5b": Figure("curves:wgangp_fig5b"),
     "wgangp-table3": Figure("quality:wgangp_table3", metrics=True),
+    "wgangp-fig4": Figure("grids:wgangp_fig4"),
     "wgangp-fig6": Figure("grids:wgangp_fig6"),
+    "wgangp-table4": Figure("language:wgangp_table4", metrics=True),
     "wgangp-table2": Figure("quality:wgangp_table2", metrics=True),
     "wgangp-appC": Figure("quality:wgangp_app_c", metrics=True),
+    "wgangp-appD": Figure("quality:wgangp_app_d", metrics=True),
     "wgan-meaningful-loss": Figure("quality:meaningful_loss", metrics=True, objectives=("wgan", "wgan-gp", "gan")),
 }
 
@@ -62,12 +66,13 @@ def _named_by_a_metrics_figure(run) -> bool:
 def runs_for(figure: str, profile: Profile | None = None) -> list[str]:
     """The registry runs that feed a figure, in registry order; with a profile, only those it trains (a part of
     the random-architecture sweep). A figure that selects by objective takes the WGAN paper's runs of those
-    objectives and the others that a figure evaluates anyway, except the sweep's: it adds no evaluation job of its
-    own (WGAN-GP Fig 2's 28 runs, say, are sample grids only)."""
+    objectives and the others that a figure evaluates anyway, except the sweep's and the language model's (whose
+    n-gram divergences are no image distance): it adds no evaluation job of its own (WGAN-GP Fig 2's 28 runs, say,
+    are sample grids only)."""
     objectives = FIGURES[figure].objectives
     if objectives:
         names = [name for name, run in RUNS.items() if run.objective in objectives and run.sweep_index is None
-                 and (run.paper == "wgan" or _named_by_a_metrics_figure(run))]
+                 and run.dataset not in TEXT_DATASETS and (run.paper == "wgan" or _named_by_a_metrics_figure(run))]
     else:
         names = [name for name, run in RUNS.items() if figure in run.figures]
     return [name for name in names if profile is None or profile.trains(name)]

@@ -1,6 +1,6 @@
 """Sample figures: WGAN Figures 5-7 (WGAN vs standard GAN, 2×8 samples per side) and their Appendix F sheets (all
-64 samples per run), WGAN-GP Figure 2 and Appendix H (seven architectures × four methods), and WGAN-GP Figure 6
-(the CIFAR-10 ResNets' 10×10 sheets).
+64 samples per run), WGAN-GP Figure 2 and Appendix H (seven architectures × four methods), WGAN-GP Figure 4 (the
+128×128 ResNet's sheet) and Figure 6 (the CIFAR-10 ResNets' 10×10 sheets).
 
 Each caption carries a number computed from the very samples shown, so a reader can check the paper's claim
 rather than take the picture's word for it.
@@ -12,6 +12,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from repro.data.store import read_manifest
 from repro.data.vision import CIFAR10_CLASSES
 from repro.errors import DataError
 from repro.plots import FigureJob
@@ -255,6 +256,36 @@ def wgangp_app_h(job: FigureJob) -> list:
     return _zoo_figure(job, 8, "WGAN-GP Appendix H: more samples of every Figure 2 model", "all 64")
 
 
+def class_names(source: str) -> list[str]:
+    """The class of each label of a labelled source: CIFAR-10's names, else the digits of MNIST (the stand-in)."""
+    manifest = read_manifest(Path(source)) if source != "mnist-bundled" else None
+    if manifest and manifest.get("dataset") == "cifar10":
+        return list(CIFAR10_CLASSES)
+    return [f"digit {k}" for k in range(10)]
+
+
+def wgangp_fig4(job: FigureJob) -> list:
+    """WGAN-GP Figure 4: the 128×128 ResNet's last fixed-noise sheet, all 64 samples."""
+    import matplotlib.pyplot as plt
+
+    side = _image_side(job, "lsun128-resnet", rows=GRID_COLUMNS)
+    fig, ax = plt.subplots(figsize=(9, 9.3), layout="constrained")
+    ax.set_title("WGAN-GP Figure 4: samples of the 128×128 ResNet (`lsun128-resnet`)")
+    _show(ax, side)
+    spread = "—" if side["spread"] is None else f"{side['spread']:.4f}"
+    text = "\n".join([
+        "**WGAN-GP Figure 4: 128×128 LSUN bedrooms.** Paper: samples of a deep ResNet trained with WGAN-GP on "
+        "128×128 LSUN bedrooms, shown without a number (the net: wgan_imagenet128.py, as the authors pointed to it).",
+        "", _scale_note(job, side, "128×128 LSUN bedrooms"), "",
+        f"Shown: all {GRID_COLUMNS * GRID_COLUMNS} fixed-noise samples of the run's last saved grid, not "
+        "cherry-picked.",
+        "", "| run | seed | status | generator iterations | samples from iteration | mean per-pixel std |",
+        "|---|---|---|---|---|---|",
+        f"| `{side['run']}` | {side['seed']} | {run_status(side['meta'])} | {side['meta']['gen_iter']:,} | "
+        f"{side['sample_iter'] or '—'} | {spread} |"])
+    return job.save(fig, text)
+
+
 FIG6_RUNS = {"Unsupervised": "cifar-resnet", "Conditional (AC-GAN)": "cifar-resnet-acgan"}  # left, right
 
 
@@ -271,8 +302,9 @@ def wgangp_fig6(job: FigureJob) -> list:
     conditional = sides["Conditional (AC-GAN)"]
     if conditional["crop"] is not None:
         step = conditional["config"]["image_size"] + PADDING
+        classes = class_names(conditional["config"]["data_source"])
         axes[1].set_axis_on()
-        axes[1].set_xticks([PADDING + step * (k + 0.5) for k in range(len(CIFAR10_CLASSES))], CIFAR10_CLASSES,
+        axes[1].set_xticks([PADDING + step * (k + 0.5) for k in range(len(classes))], classes,
                            rotation=45, ha="right", fontsize=7)
         axes[1].set_yticks([])
         axes[1].tick_params(length=0)
@@ -290,7 +322,8 @@ def wgangp_fig6(job: FigureJob) -> list:
         "them without a claim beyond Table 3's scores, which `wgangp-table3` measures.", "",
         _scale_note(job, sides["Unsupervised"], "32×32 CIFAR-10"), "",
         "Each sheet: the 100 fixed-noise samples of the run's last saved grid, 10 to a row as gan_cifar_resnet.py "
-        "draws them (the conditional generator's labels are 0…9 repeated, so column k is class k, named under it), "
+        "draws them (the conditional generator's labels are 0…9 repeated, so column k is class k, named under it: the "
+        "CIFAR-10 class, or the digit where the profile's stand-in digits replace CIFAR-10), "
         "not cherry-picked. Mean per-pixel std: each pixel's standard deviation across the 100 samples (values in "
         "[0, 1]), averaged; a collapsed generator has a low one.", "",
         "| model | run | seed | status | generator iterations | samples from iteration | mean per-pixel std |",

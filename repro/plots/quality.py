@@ -1,5 +1,5 @@
 """Figures drawn from the evaluated snapshots (`python -m repro evaluate`): WGAN-GP Figure 3 (sample quality
-over generator iterations and over wall-clock time), WGAN-GP Table 3 with its samples, Table 2 and App. C of the
+over generator iterations and over wall-clock time), WGAN-GP Table 3 with its samples, Table 2 and App. C-D of the
 random-architecture study, and the loss-vs-quality scatter that puts a number on the WGAN paper's "meaningful loss"
 claim (§4.2, Figs 3-4).
 """
@@ -226,6 +226,42 @@ def wgangp_table2(job: FigureJob) -> list[Path]:
         f"with the GAN only ({judged} architectures).",
         "| threshold | only GAN | only WGAN-GP | both | neither |" + (" paper (same order) |" if paper else "")
         + "\n|---|---|---|---|---|" + ("---|" if paper else "") + "\n" + "\n".join(rows),
+    ])
+    return job.save(fig, text)
+
+
+@styled
+def wgangp_app_d(job: FigureJob) -> list[Path]:
+    """WGAN-GP App. D: over the architectures that drew the smooth ELU stand-in, successes per threshold with the
+    stand-in and with ELU, and each architecture's two scores."""
+    for run in runs_for(job.name, job.profile):
+        job.seed_dirs(run)
+    table = sweep.scores(job.profile, job.results)
+    counts = sweep.app_d(job.profile, table)
+    fig, (shares, points) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    for column, label, color in (("smooth_stand_in", "smooth stand-in", "C0"), ("elu", "ELU", "C3")):
+        shares.plot(counts["threshold"], counts[column], color=color, marker=".", label=label,
+                    drawstyle="default" if job.profile.sweep.thresholds else "steps-post")
+    shares.set_xlabel(f"threshold on {_sweep_axis(job)}")
+    shares.set_ylabel("architectures that succeeded")
+    shares.set_title("App. D: successes per threshold")
+    shares.legend(fontsize=7)
+    _versus(points, table, "wgan-gp", "wgan-gp-elu", _sweep_axis(job))
+    points.set_title("final score per architecture")
+    judged = int(counts["architectures"].max()) if len(counts) else 0
+    rows = [f"| {t:.4g} | {a} | {b} |" for t, a, b in zip(counts["threshold"], counts["smooth_stand_in"],
+                                                           counts["elu"])]
+    text = "\n\n".join([
+        "**WGAN-GP Appendix D: a nonsmooth activation.** Paper claim: with the gradient penalty, architectures with "
+        "ELU could not be trained, and replacing ELU by the smooth softplus(2x + 2)/2 − 1 (Table 1's entry) fixed "
+        "it. The paper gives no count.",
+        f"Ours: of the first {job.profile.sweep.architectures} architectures of the seeded sweep, those that drew "
+        f"the stand-in in G or D, trained with WGAN-GP as drawn and again with ELU in its place; {judged} have both "
+        f"runs scored. Score: the last evaluated snapshot's {_sweep_axis(job)}; success = "
+        f"{'score > threshold' if job.profile.sweep.higher_is_better else 'score ≤ threshold'}. Right: each "
+        "architecture's stand-in score against its ELU score (labels: sweep index; dashed: equal).",
+        scale_note(job),
+        "| threshold | succeeded with the stand-in | succeeded with ELU |\n|---|---|---|\n" + "\n".join(rows),
     ])
     return job.save(fig, text)
 
