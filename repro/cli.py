@@ -9,6 +9,7 @@ from repro.errors import ReproError
 
 def _train(args) -> int:
     from repro.config import load_profile, resolve
+    from repro.data.vision import build_bundled_on_first_use
     from repro.errors import ConfigError
     from repro.train import train
 
@@ -17,8 +18,9 @@ def _train(args) -> int:
     profile = load_profile(args.config)
     seed = profile.seeds_of(args.run)[0] if args.seed is None else args.seed
     cfg = resolve(args.run, profile, seed, args.iters)
+    build_bundled_on_first_use(profile.data.get(cfg.dataset), profile.image_size)
     out = args.out or f"results/{profile.name}/runs/{cfg.run}/seed{seed}"
-    return train(cfg, out, args.device or profile.device, args.quiet)
+    return train(cfg, out, args.device or profile.device, args.quiet, args.tensorboard or profile.tensorboard)
 
 
 def _evaluate(args) -> int:
@@ -72,8 +74,8 @@ def _prepare(args) -> int:
     elif args.dataset == "lsun":
         from repro.data.lsun import prepare_lsun
 
-        prepare_lsun(args.lmdb, args.size, args.out, args.limit, args.workers, args.max_bad, args.fast_decode,
-                     args.quiet, args.overwrite)
+        prepare_lsun(args.lmdb or args.images, args.size, args.out, args.limit, args.workers, args.max_bad,
+                     args.fast_decode, args.quiet, args.overwrite, copy=args.images is not None)
     else:
         from repro.data.vision import PREPARERS
 
@@ -134,6 +136,17 @@ def _toy(args) -> int:
 
     profile = load_profile(args.config)
     print(run(args.name, profile, Path(args.out or result_path(f"results/{profile.name}", args.name))))
+    return 0
+
+
+def _status(args) -> int:
+    from pathlib import Path
+
+    from repro.config import load_profile
+    from repro.status import print_status
+
+    profile = load_profile(args.config)
+    print_status(profile, Path(args.results or f"results/{profile.name}"))
     return 0
 
 
@@ -200,6 +213,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the profile's device")
     p.add_argument("--iters", type=int, help="generator iterations, overriding the profile")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard event files to <out>/tb (needs the tensorboard package)")
     p.set_defaults(handler=_train)
 
     p = sub.add_parser("evaluate", help="measure every generator snapshot of a run (one CSV row per snapshot)")
@@ -221,9 +236,12 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", help="turn a dataset into a store (images.npy or tokens.npy, + manifest.json)")
     datasets = p.add_subparsers(dest="dataset", required=True)
-    d = datasets.add_parser("lsun", help="an LSUN LMDB folder (JPEG/WebP values); resumable")
-    d.add_argument("--lmdb", required=True, help="the folder holding data.mdb, e.g. bedroom_train_lmdb")
-    d.add_argument("--limit", type=int, help="only the first N entries (key order)")
+    d = datasets.add_parser("lsun", help="an LSUN LMDB folder (JPEG/WebP values), or a copy of its images; resumable")
+    source = d.add_mutually_exclusive_group(required=True)
+    source.add_argument("--lmdb", help="the folder holding data.mdb, e.g. bedroom_train_lmdb")
+    source.add_argument("--images", help="a folder (searched recursively), .tar or .zip of JPEG, PNG or WebP files, "
+                                         "read in sorted path order")
+    d.add_argument("--limit", type=int, help="only the first N entries (key or path order)")
     d.add_argument("--workers", type=int, default=1, help="decoding processes")
     d.add_argument("--max-bad", type=float, default=0.01, help="fail when more than this fraction is undecodable")
     d.add_argument("--fast-decode", action="store_true",
@@ -293,6 +311,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="profile YAML (configs/default.yaml, configs/paper.yaml)")
     p.add_argument("--out", help="default: results/<profile>/toys/<name>.npz")
     p.set_defaults(handler=_toy)
+
+    p = sub.add_parser("status", help="every run × seed of a profile: not started, running at iteration i of n, "
+                                      "stopped, completed or diverged")
+    p.add_argument("--config", default="configs/default.yaml", help="the profile (default configs/default.yaml)")
+    p.add_argument("--results", help="default results/<profile>")
+    p.set_defaults(handler=_status)
 
     p = sub.add_parser("table", help="the runs table (one row per run x seed) as CSV, Markdown and HTML")
     p.add_argument("--config", required=True, help="the profile the runs were trained with")
@@ -364,7 +388,7 @@ def parser() -> argparse.ArgumentParser:
 
 # Commands that read the registry and finished results: they start without PyTorch's import (figures of toy critics
 # import it for a few forward passes). Every other command flushes subnormal floats first (engine.flush_denormals).
-WITHOUT_TORCH = ("runs", "figure", "table", "claims")
+WITHOUT_TORCH = ("runs", "figure", "table", "claims", "status")
 
 
 def main(argv=None) -> int:

@@ -90,6 +90,7 @@ class Profile:
     sampling: str = "epoch"
     compile: str = "off"
     channels_last: bool = False
+    tensorboard: bool = False  # event files beside log.csv (repro.monitor); not part of any run's config
     iters: int | None = None
     iters_per_run: dict = dataclasses.field(default_factory=dict)
     validation_every: int | None = None
@@ -361,6 +362,7 @@ def load_profile(path: str | Path) -> Profile:
         seeds=train.get("seeds", [0]), sample_every=train.get("sample_every", 500),
         checkpoint_every=train.get("checkpoint_every", 1000), data=raw["data"], sampling=train.get("sampling", "epoch"),
         compile=train.get("compile", "off"), channels_last=train.get("channels_last", False),
+        tensorboard=train.get("tensorboard", False),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
         seeds_per_run=train.get("seeds_per_run", {}), validation_every=train.get("validation_every"),

@@ -26,7 +26,6 @@ import numpy as np
 import torch
 import yaml
 from PIL import Image
-from tqdm import tqdm
 
 import repro
 from repro import atomic, lock
@@ -34,6 +33,7 @@ from repro import state as saved_state
 from repro.config import RunConfig
 from repro.engine import STAT_COLUMNS, Engine, resolve_device
 from repro.errors import ConfigError, ReproError, ResumeError
+from repro.monitor import Monitor
 
 LOG_COLUMNS = ("gen_iter", "critic_iters", "wall_s") + STAT_COLUMNS + ("val_w_estimate",)
 KEEP_CHECKPOINTS = 2
@@ -174,7 +174,7 @@ def sample_grid(images: torch.Tensor, columns: int = 8, padding: int = 2) -> np.
     return grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
 
 
-def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
+def _save_samples(run_dir: Path, engine: Engine, gen_iter: int, monitor: Monitor) -> None:
     """The fixed-noise samples: an image grid (PNG), argmax-decoded lines of text (a language run), or points."""
     samples = engine.sample().cpu()
     if getattr(engine.data, "vocab", None) is not None:  # a text store's symbols (toy sets have none)
@@ -182,9 +182,12 @@ def _save_samples(run_dir: Path, engine: Engine, gen_iter: int) -> None:
 
         lines = [to_text(line) for line in decode(samples.argmax(1).numpy(), engine.data.vocab)]
         atomic.write_text(run_dir / "samples" / f"gen_{gen_iter:09d}.txt", "\n".join(lines) + "\n")
+        monitor.samples(gen_iter, lines=lines)
     elif samples.dim() == 4:
+        grid = sample_grid(samples * 0.5 + 0.5, engine.cfg.sample_grid)
         with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.png") as tmp:
-            Image.fromarray(sample_grid(samples * 0.5 + 0.5, engine.cfg.sample_grid)).save(tmp, format="PNG")
+            Image.fromarray(grid).save(tmp, format="PNG")
+        monitor.samples(gen_iter, grid=grid)
     else:
         with atomic.atomic_path(run_dir / "samples" / f"gen_{gen_iter:09d}.npy") as tmp:
             np.save(tmp, samples.numpy())
@@ -274,25 +277,30 @@ def _write_result(run_dir: Path, cfg: RunConfig, engine: Engine, dev: torch.devi
                       "status": status, "gen_iter": gen_iter}, run_dir / "final.pt")
 
 
-def _write_rows(log: RunLog, pending: list[tuple[dict, dict]]) -> int | None:
+def _write_rows(log: RunLog, pending: list[tuple[dict, dict]], monitor: Monitor) -> int | None:
     """The pending rows' statistics fetched in one host transfer and logged up to the first non-finite loss,
     whose iteration is returned (None: all finite)."""
     values = iter(torch.stack([v for _, stats in pending for v in stats.values()]).tolist())
+    written, diverged_at = [], None
     for row, stats in pending:
         row_values = {key: next(values) for key in stats}
-        log.append({**row, **{k: row_values.get(k) for k in STAT_COLUMNS}})
+        written.append({**row, **{k: row_values.get(k) for k in STAT_COLUMNS}})
+        log.append(written[-1])
         if not all(math.isfinite(row_values[k]) for k in ("loss_d", "loss_g")):
-            return row["gen_iter"]
-    return None
+            diverged_at = row["gen_iter"]
+            break
+    monitor.rows(written)
+    return diverged_at
 
 
-def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False) -> int:
-    """Trains (or resumes) one run × seed, the only process writing `run_dir` meanwhile. Returns the process exit
-    status: 0 done or diverged, 128+N on signal N."""
+def train(cfg: RunConfig, run_dir: str | Path, device: str = "auto", quiet: bool = False,
+          tensorboard: bool = False) -> int:
+    """Trains (or resumes) one run × seed, the only process writing `run_dir` meanwhile; `tensorboard` also writes
+    event files (repro.monitor). Returns the process exit status: 0 done or diverged, 128+N on signal N."""
     run_dir = Path(run_dir)
     try:
         with lock.exclusive(run_dir, "trains this run"):
-            return _train(cfg, run_dir, device, quiet)
+            return _train(cfg, run_dir, device, quiet, tensorboard)
     except OSError as e:
         error = _write_error(e, run_dir)
         if error is None:
@@ -317,7 +325,7 @@ def _write_error(e: OSError, run_dir: Path) -> ReproError | None:
     return ConfigError(f"{path}: cannot write there ({e.strerror}); train into a directory you can write (--out)")
 
 
-def _train(cfg: RunConfig, run_dir: Path, device: str, quiet: bool) -> int:
+def _train(cfg: RunConfig, run_dir: Path, device: str, quiet: bool, tensorboard: bool) -> int:
     """Everything is checked (config, result, device, data, checkpoint, log) before anything is written."""
     config_path = run_dir / "config.yaml"
     saved = _read_config(config_path)
@@ -346,8 +354,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: str, quiet: bool) -> int:
     log = RunLog(run_dir / "log.csv", rows)
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     status, gen_iter = "completed", start
-    progress = tqdm(total=cfg.iters, initial=start, desc=f"{cfg.run} seed{cfg.seed}", unit="it",
-                    disable=quiet or not sys.stderr.isatty())
+    monitor = Monitor(cfg, run_dir, start, quiet, tensorboard)
     if start == 0:
         _save_snapshot(run_dir, engine, 0, 0.0)
     with StopSignals() as stop:
@@ -360,32 +367,31 @@ def _train(cfg: RunConfig, run_dir: Path, device: str, quiet: bool) -> int:
                 if cfg.validation_every and gen_iter % cfg.validation_every == 0 else None
             pending.append(({"gen_iter": gen_iter, "critic_iters": n_steps, "wall_s": round(wall_s, 3),
                              "val_w_estimate": validation}, stats))
-            progress.update(1)
             if gen_iter % LOG_FETCH_EVERY and gen_iter % cfg.sample_every and gen_iter % cfg.snapshot_every and \
                     gen_iter % cfg.checkpoint_every and gen_iter < cfg.iters and not stop.received:
                 continue
-            diverged_at = _write_rows(log, pending)
+            diverged_at = _write_rows(log, pending, monitor)
             pending.clear()
             if diverged_at:
                 status, gen_iter = "diverged", diverged_at
                 break
             if gen_iter % cfg.sample_every == 0:
-                _save_samples(run_dir, engine, gen_iter)
+                _save_samples(run_dir, engine, gen_iter, monitor)
             if gen_iter % cfg.snapshot_every == 0:
                 _save_snapshot(run_dir, engine, gen_iter, wall_s)
             if gen_iter % cfg.checkpoint_every == 0 or stop.received:
                 _save_checkpoint(run_dir, engine, gen_iter, wall_s, log, identity)
             if stop.received:
-                progress.close()
+                monitor.close()
                 log.close()
                 name = signal.Signals(stop.received).name
                 print(f"{run_dir}: {name} at generator iteration {gen_iter}; checkpoint written, rerun the same "
                       f"command to resume", file=sys.stderr)
                 return 128 + stop.received
-    progress.close()
     if status == "completed":
-        _save_samples(run_dir, engine, gen_iter)
+        _save_samples(run_dir, engine, gen_iter, monitor)
         _save_snapshot(run_dir, engine, gen_iter, wall_s)
+    monitor.close()
     _save_checkpoint(run_dir, engine, gen_iter, wall_s, log, identity)
     log.close()
     _write_result(run_dir, cfg, engine, dev, status, gen_iter, start, wall_s, started)

@@ -10,8 +10,9 @@ def _prepare_commands(entry):
     if spec["dataset"] == "lsun":  # the training LMDB, and the validation one into the entry's `validation` store
         lsun = ["python", "-m", "repro", "prepare", "lsun", "--size", size, "--workers", spec.get("workers", 1),
                 "--quiet"]
-        commands = [lsun + ["--lmdb", spec["lmdb"]] + (["--limit", spec["limit"]] if "limit" in spec else [])
-                    + ["--out", entry["store"]]] + \
+        source = ["--lmdb", spec["lmdb"]] if "lmdb" in spec else ["--images", spec["images"]]  # a copy of the images
+        limit = ["--limit", spec["limit"]] if "limit" in spec else []
+        commands = [lsun + source + limit + ["--out", entry["store"]]] + \
             ([lsun + ["--lmdb", spec["validation_lmdb"], "--out", entry["validation"]]]
              if "validation_lmdb" in spec else [])
     elif spec["dataset"] == "billion-word":  # a text store: no image size

@@ -102,14 +102,16 @@ def imagenet32_npz(root: Path) -> None:
     write_imagenet32_batch(root / "val_data.npz", six, np.arange(len(six)))
 
 
-def billion_word(root: Path, lines: int = 1_000) -> None:
-    """The benchmark's layout with one training file: `lines` English sentences (Python's own help texts), one
-    per line, as the 99 news.en files hold theirs."""
+def billion_word(root: Path, lines_per_file: int = 11) -> None:
+    """The benchmark's layout, its 99 training files with `lines_per_file` English sentences each (Python's own
+    help texts), one per line as the news.en files hold theirs: 1,089 lines in all."""
     from repro.data.text import BILLION_WORD_FILES, builtin_sentences
 
-    path = root / BILLION_WORD_FILES[0]
-    path.parent.mkdir(parents=True)
-    path.write_text("".join(f"{sentence}\n" for sentence in builtin_sentences()[:lines]))
+    sentences = iter(builtin_sentences())
+    for name in BILLION_WORD_FILES:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{next(sentences)}\n" for _ in range(lines_per_file)))
 
 
 def paper_data(workdir: Path) -> None:

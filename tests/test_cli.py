@@ -65,6 +65,6 @@ def test_the_profile_registry_figures_tables_and_claims_load_without_pytorch():
 
     modules = ["repro.config", "repro.registry", "repro.nets", "repro.plots", "repro.plots.curves",
                "repro.plots.quality", "repro.plots.grids", "repro.plots.claims", "repro.tables", "repro.claims",
-               "repro.toys", "repro.sweep"]
+               "repro.toys", "repro.sweep", "repro.status", "repro.plots.language"]
     code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(m for m in sys.modules if m == 'torch'))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -1,6 +1,11 @@
 """Toy distributions exactly as gan_toy.py codes them, the bundled digits, and resumable samplers."""
 
+import json
 import math
+import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +16,7 @@ from repro.data.store import write_store
 from repro.data.toy import EightGaussians, Gaussian1D, ParallelLines, SwissRoll, TwentyFiveGaussians
 from repro.data.vision import mnist_bundled
 from repro.errors import DataError
+from tests.conftest import ROOT
 
 CPU = torch.device("cpu")
 
@@ -125,3 +131,27 @@ def test_one_channel_batches_come_in_the_standard_layout():
     """A uint8 N×1×H×W batch is ambiguous (contiguous and channels-last); the float batch must be plain NCHW."""
     batch = open_sampler("mnist-bundled", 16, 8, 0, CPU).next()
     assert batch.stride() == (16 * 16, 16 * 16, 16, 1)
+
+
+def test_a_run_builds_its_bundled_store_on_first_use_exactly_as_prepare_does(tmp_path):
+    """The README's `train` on the embedded default, in a checkout where no DAG ran: the store its profile names
+    is built (one line says so) with the same manifest and pixels as `prepare mnist-bundled`; later runs reuse it."""
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def repro(*args):
+        return subprocess.run([sys.executable, "-m", "repro", *map(str, args)], cwd=tmp_path, capture_output=True,
+                              text=True, env=env)
+
+    first = repro("train", "gan-mlp", "--config", "configs/default.yaml", "--iters", "2", "--quiet")
+    assert first.returncode == 0, first.stderr
+    store = "results/default/data/mnist-32"
+    assert [line for line in first.stdout.splitlines() if "first use" in line] == [
+        f"{store}: built on first use from the bundled MNIST test digits at 32×32, as `python -m repro prepare "
+        f"mnist-bundled --size 32 --out {store}` builds it"]
+    assert repro("prepare", "mnist-bundled", "--size", 32, "--out", "prepared", "--quiet").returncode == 0
+    ours, theirs = (json.loads((tmp_path / d / "manifest.json").read_text()) for d in (store, "prepared"))
+    assert {k: v for k, v in ours.items() if k != "created"} == {k: v for k, v in theirs.items() if k != "created"}
+    assert (tmp_path / store / "images.npy").read_bytes() == (tmp_path / "prepared/images.npy").read_bytes()
+    again = repro("train", "gan-mlp", "--config", "configs/default.yaml", "--iters", "2", "--seed", 1, "--quiet")
+    assert again.returncode == 0 and "first use" not in again.stdout

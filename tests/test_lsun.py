@@ -48,7 +48,7 @@ def test_corrupt_entries_are_skipped_and_listed(lsun_small, tmp_path):
     assert "undecodable jpeg" in reasons["f" * 40] and "truncated" in reasons["f" * 40]
     assert reasons["e" * 40].startswith("not a JPEG or WebP")
     assert reasons["d" * 40].startswith("not a JPEG or WebP image (first bytes 89504e47")  # a PNG is not LSUN's format
-    assert manifest["count"] == 12 - 3 and manifest["lmdb_entries"] == 12
+    assert manifest["count"] == 12 - 3 and manifest["entries"] == 12 and manifest["source_type"] == "lmdb"
     assert manifest["versions"]["pillow"] and manifest["transform"].startswith("PIL decode")
 
 
@@ -151,3 +151,69 @@ def test_peak_memory_does_not_grow_with_the_dataset(lsun_large, tmp_path):
     small, large = (_peak_rss_mb(lsun_large, tmp_path / str(n), n) for n in (2 * CHUNK, 3000))
     assert large - small < CHUNK * 3 * 64 * 64 / 2**20  # less than one more chunk for 3.9x the images
     assert large < 2048
+
+
+def _six_bedrooms(folder):
+    """The six real bedrooms as the files of a copy: JPEG bytes as in the LMDB, named by their LSUN keys, in nested
+    folders (as the copies on other hosts are laid out) - sorted paths give the key order."""
+    from tests.lsun_fixture import real_entries
+
+    items = real_entries()
+    for i, (key, value) in enumerate(items):
+        path = folder / ("a" if i < 3 else "b/c") / f"{key.decode()}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(value)
+    (folder / "README.txt").write_text("not an image: left out by its suffix")
+    return items
+
+
+@pytest.mark.parametrize("kind", ["folder", "tar", "zip"])
+def test_a_copy_of_the_images_gives_the_lmdbs_store_byte_for_byte(tmp_path, kind):
+    import tarfile
+    import zipfile
+
+    from repro.data.lsun import write_lmdb
+
+    folder = tmp_path / "copy"
+    items = _six_bedrooms(folder)
+    # files sorted by path: a/<3 smallest keys> then b/c/<the rest>, the LMDB's key order too
+    assert sorted(f"{'a' if i < 3 else 'b/c'}/{k.decode()}" for i, (k, _) in enumerate(items)) == \
+        [f"{'a' if i < 3 else 'b/c'}/{k.decode()}" for i, (k, _) in enumerate(items)]
+    source = {"folder": folder, "tar": tmp_path / "copy.tar", "zip": tmp_path / "copy.zip"}[kind]
+    if kind == "tar":
+        with tarfile.open(source, "w") as tar:
+            tar.add(folder, arcname="bedrooms")
+    elif kind == "zip":
+        with zipfile.ZipFile(source, "w") as archive:
+            for path in sorted(folder.rglob("*")):
+                archive.write(path, path.relative_to(folder).as_posix())
+    lmdb = write_lmdb(tmp_path / "bedroom_train_lmdb", items)
+    from_lmdb = prepare_lsun(lmdb, 64, tmp_path / "from-lmdb", quiet=True)
+    result = repro_cli("prepare", "lsun", "--images", source, "--size", 64, "--out", tmp_path / "from-copy",
+                       "--quiet")
+    assert result.returncode == 0, result.stderr
+    from_copy = json.loads((tmp_path / "from-copy/manifest.json").read_text())
+    assert (from_copy["source_type"], from_lmdb["source_type"]) == (kind, "lmdb") and from_copy["count"] == 6
+    assert from_copy["sha256"] == from_lmdb["sha256"]
+    assert (tmp_path / "from-copy/images.npy").read_bytes() == (tmp_path / "from-lmdb/images.npy").read_bytes()
+    for row, (_, value) in zip(load_store(tmp_path / "from-copy"), items):
+        assert np.array_equal(row, reference(value, 64))
+
+
+def test_a_copy_may_hold_png_and_webp_and_names_what_it_cannot_read(tmp_path):
+    from tests.lsun_fixture import SAMPLE_DIR
+
+    pngs = sorted(SAMPLE_DIR.glob("*.png"))
+    (tmp_path / "copy").mkdir()
+    for path in pngs[:2]:
+        (tmp_path / "copy" / path.name).write_bytes(path.read_bytes())
+    Image.open(pngs[2]).convert("RGB").save(tmp_path / "copy/z.webp", "WEBP")
+    (tmp_path / "copy/broken.jpg").write_bytes(b"no image here")
+    manifest = prepare_lsun(tmp_path / "copy", 32, tmp_path / "store", quiet=True, max_bad=0.5, copy=True)
+    assert manifest["count"] == 3 and manifest["skipped"] == [
+        {"key": "broken.jpg", "reason": "not a JPEG, PNG or WebP image (first bytes 6e6f20696d616765)"}]
+    for row, path in zip(load_store(tmp_path / "store"), [*pngs[:2], tmp_path / "copy/z.webp"]):
+        assert np.array_equal(row, reference(path.read_bytes(), 32))
+    empty = repro_cli("prepare", "lsun", "--images", tmp_path / "store", "--size", 32, "--out", tmp_path / "o")
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "holds no .jpg, .jpeg, .png or .webp" in \
+        empty.stderr

@@ -223,18 +223,37 @@ def prepare_imagenet32(args) -> None:
 
 def prepare_mnist_bundled(args) -> None:
     out = Path(args.out)
-    identity = {"dataset": "mnist", "split": "test", "source": BUNDLED_SOURCE, "size": args.size}
+    manifest = write_mnist_bundled(out, args.size, args.overwrite)
+    if manifest is None:
+        print(f"{out}: already prepared (bundled MNIST test digits at {args.size}×{args.size}); --overwrite "
+              f"rebuilds it")
+    else:
+        print(f"{out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
+
+
+def write_mnist_bundled(out: Path, size: int, overwrite: bool = False) -> dict | None:
+    """The store of the bundled digits at `size` under `out`'s lock; None when it is already there."""
+    identity = {"dataset": "mnist", "split": "test", "source": BUNDLED_SOURCE, "size": size}
     with lock.exclusive(out, "prepares a store there"):
-        if not claim(out, {"": identity}, args.overwrite):
-            print(f"{out}: already prepared (bundled MNIST test digits at {args.size}×{args.size}); --overwrite "
-                  f"rebuilds it")
-            return
-        digits = mnist_bundled(args.size)
-        manifest = write_store(out, [digits], len(digits), digits.shape[1:], {
+        if not claim(out, {"": identity}, overwrite):
+            return None
+        digits = mnist_bundled(size)
+        return write_store(out, [digits], len(digits), digits.shape[1:], {
             **identity, "transform": "Resize(size) + CenterCrop(size) (PIL)",
             "versions": {"repro": repro.__version__, "numpy": np.__version__},
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, mnist_bundled_labels())
-    print(f"{out}: {manifest['count']} bundled MNIST test digits, sha256 {manifest['sha256'][:12]}…")
+
+
+def build_bundled_on_first_use(entry, image_size: int) -> None:
+    """A profile data entry whose store `prepare mnist-bundled` builds (the embedded default's): built now when it
+    is not there yet, exactly as the DAG's prepare job builds it, so one run trains without the DAG."""
+    spec = entry.get("prepare") if isinstance(entry, dict) else None
+    if not spec or spec["dataset"] != "mnist-bundled" or (Path(entry["store"]) / "manifest.json").exists():
+        return
+    size = spec.get("size", image_size)
+    if write_mnist_bundled(Path(entry["store"]), size) is not None:
+        print(f"{entry['store']}: built on first use from the bundled MNIST test digits at {size}×{size}, as "
+              f"`python -m repro prepare mnist-bundled --size {size} --out {entry['store']}` builds it")
 
 
 PREPARERS = {"cifar10": prepare_cifar10, "mnist": prepare_mnist, "mnist-bundled": prepare_mnist_bundled,
