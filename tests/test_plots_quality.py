@@ -22,13 +22,13 @@ NAME = "wgan-meaningful-loss"
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Every run with an estimate (the four Fig 3 runs among them), 30 generator iterations (6 snapshots with a
+    """Every run with an estimate (the four Fig 3 runs among them), 20 generator iterations (4 snapshots with a
     log row), evaluated."""
     profile = load_profile(TINY)
     root = tmp_path_factory.mktemp("results") / "tiny"
     for run in runs_for(NAME):
         run_dir = root / "runs" / run / "seed0"
-        train(dataclasses.replace(resolve(run, profile, 0, iters=30), warmup=None), run_dir, "cpu", quiet=True)
+        train(dataclasses.replace(resolve(run, profile, 0, iters=20), warmup=None), run_dir, "cpu", quiet=True)
         evaluate(run_dir, root / "metrics" / run / "seed0.csv", profile.metrics, "cpu", quiet=True)
     return profile, root
 
@@ -50,7 +50,7 @@ def test_figure_files_and_caption_rows_match_the_table(results, tmp_path):
     table = meaningful_loss_table(profile, root).set_index("run")
     for run in runs_for(NAME):
         row = table.loc[run]
-        assert row["snapshots"] == 6
+        assert row["snapshots"] == 4
         line = next(line for line in caption.splitlines() if line.startswith(f"| `{run}` |"))
         # a constant estimate (e.g. a deep clipped critic whose gradients vanished) has no rank correlation
         interval = (f"{row['rho']:.4g} [{row['ci95_low']:.4g}, {row['ci95_high']:.4g}]" if np.isfinite(row["rho"])
@@ -89,6 +89,6 @@ def test_wgangp_fig3_plots_each_runs_metric_against_iterations_and_wall_clock(re
         metrics = pd.read_csv(root / "metrics" / run / "seed0.csv")
         last = metrics.iloc[-1]
         line = next(line for line in caption.splitlines() if line.startswith(f"- `{run}`"))
-        assert f"swd_64 {metrics['swd_64'].iloc[0]:.4g} at iteration 0 → {last['swd_64']:.4g} at 30" in line
+        assert f"swd_64 {metrics['swd_64'].iloc[0]:.4g} at iteration 0 → {last['swd_64']:.4g} at 20" in line
         assert f"({last['wall_s']:.4g} s of training); best {metrics['swd_64'].min():.4g}." in line
     assert "stand-in for CIFAR-10" in caption and "Gradient Penalty (Adam)" in caption

@@ -108,35 +108,37 @@ def stopped_at_call(target: str, call: int, *args):
         proc.communicate()
 
 
-TRAIN = ("train", "wgan-dcgan", "--config", TINY, "--quiet")
+TRAIN = ("train", "wgan-dcgan", "--config", TINY, "--quiet")  # tiny: checkpoints every 5 iterations
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow(seconds=25)
 def test_kill_9_then_rerun_gives_the_uninterrupted_log(tmp_path, reference):
-    """Killed where iteration 30's rows are in log.csv but not yet its checkpoint: the rerun resumes from 25's and
-    cuts the log back to it."""
-    with stopped_at_call("repro.train:_save_checkpoint", 6, *TRAIN, "--out", tmp_path) as proc:
-        assert len(read_log(tmp_path / "log.csv")) == 30
-        assert sorted(p.name for p in (tmp_path / "ckpt").glob("*.pt"))[-1] == "iter_000000025.pt"
+    """Killed where iteration 10's rows are in log.csv but not yet its checkpoint: the rerun resumes from 5's and
+    cuts the log back to it. 15 iterations, all in the warm-up (100 critic steps each): the uninterrupted run's
+    first 15 rows (a run's rows do not depend on its length)."""
+    with stopped_at_call("repro.train:_save_checkpoint", 2, *TRAIN, "--iters", 15, "--out", tmp_path) as proc:
+        assert len(read_log(tmp_path / "log.csv")) == 10
+        assert sorted(p.name for p in (tmp_path / "ckpt").glob("*.pt"))[-1] == "iter_000000005.pt"
         proc.kill()
         proc.wait()
     assert not (tmp_path / "final.pt").exists()
-    assert repro_cli(*TRAIN, "--out", tmp_path).returncode == 0
-    assert json.loads((tmp_path / "meta.json").read_text())["resumed_from"] == 25
-    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
+    assert repro_cli(*TRAIN, "--iters", 15, "--out", tmp_path).returncode == 0
+    assert json.loads((tmp_path / "meta.json").read_text())["resumed_from"] == 5
+    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")[:15]
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow(seconds=20)
 def test_sigterm_checkpoints_exits_nonzero_and_resumes(tmp_path, reference):
-    """SIGTERM arrives as generator iteration 3 starts (no checkpoint due): the run checkpoints at its end."""
-    with stopped_at_call("repro.engine:Engine.iteration", 3, *TRAIN, "--out", tmp_path) as proc:
+    """SIGTERM arrives as generator iteration 3 starts (no checkpoint due): the run checkpoints at its end, and
+    its 10-iteration rerun gives the uninterrupted run's first 10 rows."""
+    with stopped_at_call("repro.engine:Engine.iteration", 3, *TRAIN, "--iters", 10, "--out", tmp_path) as proc:
         proc.send_signal(signal.SIGTERM)
         proc.send_signal(signal.SIGCONT)
         assert proc.wait(timeout=120) == 128 + signal.SIGTERM
         assert "SIGTERM at generator iteration 3" in proc.stderr.read()
     assert len(read_log(tmp_path / "log.csv")) == 3 and (tmp_path / "ckpt" / "iter_000000003.pt").exists()
-    assert repro_cli(*TRAIN, "--out", tmp_path).returncode == 0
-    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")
+    assert repro_cli(*TRAIN, "--iters", 10, "--out", tmp_path).returncode == 0
+    assert read_log(tmp_path / "log.csv") == read_log(reference / "log.csv")[:10]
 
 
 def test_extending_the_iteration_target_continues_the_same_run(tmp_path, tiny_profile):

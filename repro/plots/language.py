@@ -39,6 +39,11 @@ def _two_columns(lines: list[str]) -> list[tuple[str, str]]:
     return [(a, right[k] if k < len(right) else "") for k, a in enumerate(left)]
 
 
+def _sheet(lines: list[str]) -> str:
+    """The lines in two columns, as Table 4 prints its samples."""
+    return "\n".join(f"{a:<34}{b}".rstrip() for a, b in _two_columns(lines))
+
+
 def wgangp_table4(job: FigureJob) -> list:
     import matplotlib.pyplot as plt
 
@@ -49,8 +54,7 @@ def wgangp_table4(job: FigureJob) -> list:
         ax = fig.add_subplot(grid[row, 0])
         ax.set_axis_off()
         ax.set_title(f"{label} (`{side['run']}`), generator iteration {side['sample_iter'] or '—'}", loc="left")
-        text = "\n".join(f"{a:<34}{b}" for a, b in _two_columns(side["lines"])) or \
-            f"no samples saved ({run_status(side['meta'])})"
+        text = _sheet(side["lines"]) or f"no samples saved ({run_status(side['meta'])})"
         ax.text(0, 1, text, family="monospace", fontsize=8.5, va="top", transform=ax.transAxes)
     for row, n_pair in enumerate(((1, 2), (3, 4))):
         ax = fig.add_subplot(grid[row, 1])
@@ -83,11 +87,9 @@ def wgangp_table4(job: FigureJob) -> list:
         real = [f"{reference[js_columns(reference, n)[1]].iloc[-1]:.3f}" for n in ORDERS]
     rows.append("| real held-out lines | — | — | — | " + " | ".join(real) + " |")
     samples = []
-    for label, side in sides.items():
+    for label, side in sides.items():  # a ~~~ fence: the samples' backticks (the padding) stay as written
         samples += ["", f"{label} samples (`{side['run']}`, generator iteration {side['sample_iter'] or '—'}; the "
-                    f"backtick is the padding):", "", "| | |", "|---|---|",
-                    *[f"| `{a}` | `{b}` |" if b else f"| `{a}` | |" for a, b in _two_columns(
-                        [line.replace("|", "¦") for line in side["lines"]])]]
+                    f"backtick is the padding):", "", "~~~text", *_sheet(side["lines"]).splitlines(), "~~~"]
     config = RUNS["language-gp"]
     text = "\n".join([
         "**WGAN-GP Table 4: character-level language model.** Paper: samples of a WGAN-GP model trained on "
