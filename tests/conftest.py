@@ -113,3 +113,13 @@ def snakemake(*args, cwd: Path, timeout=900, env=None) -> subprocess.CompletedPr
 def job_counts(output: str) -> dict[str, int]:
     table = output[output.index("Job stats:"):]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def input_sizes(modules, run) -> list[int]:
+    """Spatial size of the input each module sees while `run()` executes, in call order."""
+    sizes = []
+    hooks = [m.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-1])) for m in modules]
+    run()
+    for hook in hooks:
+        hook.remove()
+    return sizes

@@ -8,6 +8,7 @@ from torch import nn
 from repro.errors import ConfigError
 from repro.nets import count_parameters
 from repro.nets.resnet128 import ResBlock, ResNetCritic128, ResNetGenerator128
+from tests.conftest import input_sizes
 
 PAPER_WIDTH = 64  # the script's DIM_G_64
 
@@ -16,16 +17,6 @@ PAPER_WIDTH = 64  # the script's DIM_G_64
 def paper_nets():
     torch.manual_seed(0)
     return ResNetGenerator128(128, 3, 128, PAPER_WIDTH), ResNetCritic128(3, 128, PAPER_WIDTH, "layer")
-
-
-def _input_sizes(modules, run) -> list[int]:
-    """Spatial size of the input each module sees while `run()` executes, in call order."""
-    sizes = []
-    hooks = [m.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-1])) for m in modules]
-    run()
-    for hook in hooks:
-        hook.remove()
-    return sizes
 
 
 def test_parameter_counts_by_hand(paper_nets):
@@ -58,8 +49,8 @@ def test_paper_shapes_and_resolutions(paper_nets):
     generator, critic = paper_nets
     outputs = []
     with torch.no_grad():
-        block_sizes = _input_sizes(generator.blocks, lambda: outputs.append(generator(torch.randn(2, 128))))
-        critic_sizes = _input_sizes(critic.blocks, lambda: outputs.append(critic(outputs[0])))
+        block_sizes = input_sizes(generator.blocks, lambda: outputs.append(generator(torch.randn(2, 128))))
+        critic_sizes = input_sizes(critic.blocks, lambda: outputs.append(critic(outputs[0])))
     images, scores = outputs
     assert images.shape == (2, 3, 128, 128) and images.abs().max() <= 1
     assert scores.shape == (2,)

@@ -10,16 +10,7 @@ from repro.nets import count_parameters
 from repro.nets.mnist import MNISTCritic, MNISTGenerator
 from repro.nets.resnet32 import ConditionalBatchNorm2d, ResBlock, ResNetCritic, ResNetGenerator
 from repro.nets.tflib import Conv2d, Deconv2d
-
-
-def _input_sizes(modules, run) -> list[int]:
-    """Spatial size of the input each module sees while `run()` executes, in call order."""
-    sizes = []
-    hooks = [m.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-1])) for m in modules]
-    run()
-    for hook in hooks:
-        hook.remove()
-    return sizes
+from tests.conftest import input_sizes
 
 
 def test_resnet_parameter_counts_by_hand():
@@ -57,7 +48,7 @@ def test_resnet_shapes_and_interfaces():
 
 def test_resnet_critic_resolutions_and_no_normalisation():
     critic = ResNetCritic(3, 32, 8)
-    assert _input_sizes(critic.blocks, lambda: critic(torch.randn(2, 3, 32, 32))) == [32, 16, 8, 8]
+    assert input_sizes(critic.blocks, lambda: critic(torch.randn(2, 3, 32, 32))) == [32, 16, 8, 8]
     assert not any(isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, ConditionalBatchNorm2d)) for m in critic.modules())
     first, down = critic.blocks[0], critic.blocks[1]
     # the first block pools before its 1×1 shortcut conv, the down block after it (spec §7)
@@ -93,7 +84,7 @@ def test_upsample_before_the_first_or_the_second_convolution(upsample_at, sizes)
     torch.manual_seed(0)
     block = ResBlock(6, 6, "up", upsample_at=upsample_at)
     convs = [m for m in block.modules() if isinstance(m, Conv2d) and m.conv.kernel_size == (3, 3)]
-    assert _input_sizes(convs, lambda: block(torch.randn(2, 6, 4, 4))) == sizes
+    assert input_sizes(convs, lambda: block(torch.randn(2, 6, 4, 4))) == sizes
     assert count_parameters(block) == 2 * (6 * 6 * 9 + 6) + (6 * 6 + 6) + 2 * 2 * 6
 
 
