@@ -79,7 +79,7 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
                       "train": len(profile.runs),
                       "evaluate": len(evaluated), "table": 1, "all": 1, "report": 1, "total": counts["total"]}
     families = {run.split("-")[0] for run in profile.runs}
-    assert families == {"wgan", "gan", "cifar", "toy", "lsun", "mnist", "randarch", "language"}  # zoo: lsun-*
+    assert families == {"wgan", "gan", "cifar", "toy", "lsun", "mnist", "randarch", "language", "lsun128"}
     results = tmp_path / "results/paper-smoke"
     for run in profile.runs:  # trained as configured: paper width and image size, finished
         config = yaml.safe_load((results / "runs" / run / "seed0/config.yaml").read_text())
