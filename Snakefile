@@ -27,6 +27,9 @@ check_profile(config, "profile (--configfile / --config)")  # one line naming th
 validate(config, "configs/schema/profile.schema.yaml")
 
 
+report: "rules/report/workflow.rst"  # the report's first page: the claims table, then the papers' figures
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
@@ -43,5 +46,5 @@ rule all:
 
 
 onsuccess:
-    print(f"\nFigures (PNG, PDF, caption .md): {FIGURE_DIR}/\nTables (CSV, Markdown, HTML): {RESULTS}/tables/\n"
+    print(f"\nFigures (PNG, PDF, caption .md and .html): {FIGURE_DIR}/\nTables (CSV, Markdown, HTML): {RESULTS}/tables/\n"
           f"Runs: {RESULTS}/runs/\nHTML report: `snakemake --cores all report` (same --configfile) writes {RESULTS}/report.html")

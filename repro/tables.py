@@ -244,14 +244,17 @@ def to_markdown(title: str, header: str, table: pd.DataFrame) -> str:
 
 
 def to_html(title: str, header: str, table: pd.DataFrame) -> str:
+    """A page of its own; its styles apply inside its `repro-table` block only, so the report can embed it."""
+    import markdown
+
     title = title.replace("`", "")
-    header = html.escape(header.replace("`", ""))  # Markdown code marks mean nothing here
+    header = markdown.markdown(header)  # the Markdown table's header line: its emphasis and code marks rendered
     body = table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
+    style = ".repro-table{font-family:sans-serif;margin:2em}.repro-table table{border-collapse:collapse}" \
+            ".repro-table td,.repro-table th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}"
-            f"</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}"
-            f"td,th{{border:1px solid #ccc;padding:2px 8px;text-align:left}}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n<p>{header}</p>\n{body}\n"
-            f"</body>\n</html>\n")
+            f"</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"repro-table\">\n"
+            f"<h1>{html.escape(title)}</h1>\n{header}\n{body}\n</div>\n</body>\n</html>\n")
 
 
 def with_plus_minus(summary: pd.DataFrame) -> pd.DataFrame:

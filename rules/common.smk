@@ -4,6 +4,7 @@ import json
 
 import yaml
 
+from repro import report as report_layout
 from repro.config import load_profile, resolve
 from repro.plots import FIGURES, evaluated_runs, runs_for
 from repro.registry import RUNS

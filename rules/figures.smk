@@ -9,9 +9,16 @@ rule figure:
         lambda wc: evaluated(runs_for(wc.name, RESOLVED)) if FIGURES[wc.name].metrics else [],
         lambda wc: [f"{RESULTS}/toys/{wc.name}.npz"] if wc.name in EXPERIMENTS else [],
     output:
-        png=report(f"{FIGURE_DIR}/{{name}}.png", category="Figures", labels={"figure": "{name}"}),
+        png=report(
+            f"{FIGURE_DIR}/{{name}}.png",
+            caption="report/caption.rst",
+            category=lambda wc: report_layout.category(wc.name),
+            subcategory=lambda wc: report_layout.subcategory(wc.name),
+            labels={"figure": "{name}"},
+        ),
         pdf=f"{FIGURE_DIR}/{{name}}.pdf",
         caption=f"{FIGURE_DIR}/{{name}}.md",
+        caption_html=f"{FIGURE_DIR}/{{name}}.html",
     log:
         f"{RESULTS}/logs/figure/{{name}}.log",
     benchmark:
@@ -37,7 +44,8 @@ rule table:
         evaluated(evaluated_runs(RESOLVED)),
     output:
         expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=TABLES, ext=["csv", "md"]),
-        [report(f"{RESULTS}/tables/{table}.html", category="Tables", labels={"table": table}) for table in TABLES],
+        [report(f"{RESULTS}/tables/{table}.html", category=report_layout.category(table),
+                subcategory=report_layout.subcategory(table), labels={"table": table}) for table in TABLES],
     log:
         f"{RESULTS}/logs/table/tables.log",
     benchmark:
@@ -59,10 +67,18 @@ rule claims:
         expand(f"{RESULTS}/toys/{{experiment}}.npz", experiment=EXPERIMENTS),
     output:
         expand(f"{RESULTS}/tables/claims.{{ext}}", ext=["csv", "md"]),
-        report(f"{RESULTS}/tables/claims.html", category="1. What reproduced", labels={"table": "claims"}),
-        report(f"{FIGURE_DIR}/claims.png", category="1. What reproduced", labels={"figure": "claims"}),
+        report(f"{RESULTS}/tables/claims.html", category=report_layout.category("claims"),
+               subcategory=report_layout.subcategory("claims"), labels={"table": "claims"}),
+        report(
+            f"{FIGURE_DIR}/claims.png",
+            caption="report/caption.rst",
+            category=report_layout.category("claims"),
+            subcategory=report_layout.subcategory("claims"),
+            labels={"figure": "claims"},
+        ),
         f"{FIGURE_DIR}/claims.pdf",
         f"{FIGURE_DIR}/claims.md",
+        caption_html=f"{FIGURE_DIR}/claims.html",
     log:
         f"{RESULTS}/logs/claims.log",
     benchmark:
@@ -79,7 +95,7 @@ rule claims:
 
 rule figures:
     input:
-        expand(f"{FIGURE_DIR}/{{name}}.{{ext}}", name=FIGURES, ext=["png", "pdf", "md"]),
+        expand(f"{FIGURE_DIR}/{{name}}.{{ext}}", name=FIGURES, ext=["png", "pdf", "md", "html"]),
         rules.claims.output,
     localrule: True
 

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from repro import report as report_layout
 from repro.claims import CLAIMS, INCONCLUSIVE, NOT_TESTABLE
 from repro.config import load_profile, resolve
 from repro.nets import PAPER_WIDTH, get_arch
 from repro.plots import FIGURES, evaluated_runs
 from repro.registry import RUNS
+from tests.browser import chromium  # noqa: F401 (a fixture)
 from tests.conftest import ROOT, job_counts, repro_cli, snakemake
 from tests.paper_fixtures import paper_data
 
@@ -56,19 +58,27 @@ def test_the_paper_smoke_profile_changes_only_scale(tmp_path):
         {name: entry for name, entry in paper.data.items() if name != "cifar10"}
 
 
+@pytest.fixture(scope="module")
+def smoke_dag(tmp_path_factory):
+    """`snakemake all report` on configs/paper.yaml at smoke scale, run once for this file's tests: (its folder,
+    the finished process, seconds)."""
+    tmp_path = tmp_path_factory.mktemp("paper-smoke")
+    paper_data(tmp_path)
+    tick = time.monotonic()
+    result = snakemake("--cores", 2, "all", "report", "--configfile", PAPER, SMOKE, cwd=tmp_path, timeout=1800,
+                       env={"PYTHONPATH": str(ROOT)})  # tests.fidelity_extractor, the profile's extractor module
+    return tmp_path, result, time.monotonic() - tick
+
+
 @pytest.mark.slow(seconds=1150)
-def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
+def test_the_paper_dag_at_smoke_scale(smoke_dag, record_property):
     """Every job of `snakemake all report` on configs/paper.yaml, at smoke scale, on raw data in the formats users
     feed in: prepare for every dataset, train every registered run family at paper width, evaluate with SWD, FID,
     KID and IS through torch-fidelity (one job on the real Inception-v3 graph at random weights), every figure,
     table and the report."""
-    paper_data(tmp_path)
-    profile = load_profile(merged_smoke_profile(tmp_path))
-    tick = time.monotonic()
-    result = snakemake("--cores", 2, "all", "report", "--configfile", PAPER, SMOKE, cwd=tmp_path, timeout=1800,
-                       env={"PYTHONPATH": str(ROOT)})  # tests.fidelity_extractor, the profile's extractor module
-    seconds = time.monotonic() - tick
+    tmp_path, result, seconds = smoke_dag
     assert result.returncode == 0, result.stderr[-4000:]
+    profile = load_profile(merged_smoke_profile(tmp_path))
     counts = job_counts(result.stdout + result.stderr)
     record_property("summary", f"paper smoke DAG: {counts['total']} jobs in {seconds:.0f} s; per rule: "
                     + ", ".join(f"{rule} {n}" for rule, n in counts.items() if rule != "total"))
@@ -104,7 +114,7 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
         assert all(math.isfinite(v) for v in metrics.to_numpy().ravel() if not pd.isna(v)), run
     assert extractors == {None, "repro-test-stats", "inception-v3-random"}  # None: exact W1 and the n-gram JS
     for name in FIGURES:
-        for ext in ("png", "pdf", "md"):
+        for ext in ("png", "pdf", "md", "html"):
             assert (tmp_path / "figures/paper-smoke" / f"{name}.{ext}").stat().st_size > 0
     for path in (results / "tables").glob("*.csv"):
         for ext in ("md", "html"):
@@ -126,3 +136,48 @@ def test_the_paper_dag_at_smoke_scale(tmp_path, record_property):
         {e["experiment"] for e in dag["experiments"]}
     rerun = snakemake("-n", "all", "report", "--configfile", PAPER, SMOKE, cwd=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # every declared output exists and is up to date
+
+
+@pytest.mark.slow(seconds=30)
+def test_the_report_opens_with_the_claims_and_shows_every_figure_under_its_paper(smoke_dag, chromium, tmp_path):
+    """report.html in headless Chromium, as a reader opens it: the first page holds the claims table (one row per
+    claim, in order); the menu lists the claims and then the two papers; every figure sits under its paper and its
+    number there, shows at its full size (a broken image has width 0) and with its own caption; every table sits
+    beside the figure of the same number."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    root, result, _ = smoke_dag
+    assert result.returncode == 0, result.stderr[-4000:]
+    chromium.get((root / "results/paper-smoke/report.html").as_uri())
+    wait = WebDriverWait(chromium, 30)
+    rows = wait.until(lambda page: page.find_elements(By.CSS_SELECTOR, ".repro-table tbody tr"))
+    chromium.save_screenshot(str(tmp_path / "report-first-page.png"))
+    assert [row.find_element(By.TAG_NAME, "td").text for row in rows] == [claim.id for claim in CLAIMS]
+    heading = chromium.find_element(By.CSS_SELECTOR, ".repro-table h1")
+    assert heading.text == "What reproduced, profile paper-smoke" and 0 <= heading.rect["y"] < 1000  # in view
+    menu = chromium.execute_script("return Object.keys(categories).sort((a, b) => a.localeCompare(b))")
+    assert menu == list(report_layout.CATEGORIES.values())
+    layout = chromium.execute_script("return categories")
+    # what a click on the figure in the menu, then on its view button, does (two events, as React sees them)
+    pick = "app.showResultInfo(arguments[0])"
+    view = "app.setView({content: 'img', contentPath: results[arguments[0]].data_uri, resultPath: arguments[0]})"
+    for name in [*FIGURES, "claims"]:
+        path = f"figures/paper-smoke/{name}.png"
+        assert path in layout[report_layout.category(name)][report_layout.subcategory(name)], name
+        chromium.execute_script(pick, path)
+        chromium.execute_script(view, path)
+        width = wait.until(lambda page: page.execute_script(
+            "const img = document.querySelector('img[src^=\"data:image/png\"]');"
+            "return img && img.complete && img.src === results[arguments[0]].data_uri ? img.naturalWidth : null;",
+            path))
+        assert width == Image.open(root / path).width, name
+        title = (root / f"figures/paper-smoke/{name}.md").read_text().splitlines()[0]
+        title = title.replace("**", "").replace("`", "")[:60]
+        shown = chromium.find_element(By.TAG_NAME, "body").text
+        assert title in shown and "System Message" not in shown, (name, title)
+    chromium.save_screenshot(str(tmp_path / "report-figure.png"))
+    for table in ("wgangp-table2", "wgangp-table3", "wgangp-appC", "wgangp-appD", "meaningful-loss"):
+        path = f"results/paper-smoke/tables/{table}.html"
+        assert path in layout[report_layout.category(table)][report_layout.subcategory(table)], table

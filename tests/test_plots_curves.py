@@ -114,7 +114,7 @@ def test_thumbnails_crop_the_first_grid_image(results):
 @pytest.mark.parametrize("name", FIGURES)
 def test_figure_files_and_caption(drawn, results, profile, name):
     paths = drawn[name]
-    assert [p.suffix for p in paths] == [".png", ".pdf", ".md"] and all(p.stat().st_size > 0 for p in paths)
+    assert [p.suffix for p in paths] == [".png", ".pdf", ".md", ".html"] and all(p.stat().st_size > 0 for p in paths)
     with Image.open(paths[0]) as png:
         width, height = png.size
     if name in THREE_PANELS:

@@ -44,7 +44,7 @@ def test_every_run_with_an_estimate_feeds_the_figure():
 def test_figure_files_and_caption_rows_match_the_table(results, tmp_path):
     profile, root = results
     paths = draw(NAME, profile, results=root, out_dir=tmp_path)
-    assert [p.name for p in paths] == [f"{NAME}.png", f"{NAME}.pdf", f"{NAME}.md"]
+    assert [p.name for p in paths] == [f"{NAME}.png", f"{NAME}.pdf", f"{NAME}.md", f"{NAME}.html"]
     assert Image.open(paths[0]).size[0] > 1000
     caption = paths[2].read_text()
     table = meaningful_loss_table(profile, root).set_index("run")

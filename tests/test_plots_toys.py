@@ -45,7 +45,7 @@ def drawn(tmp_path_factory):
     captions = {}
     for name in FIGURES:
         paths = draw(name, profile, results=results, out_dir=root / "figures")
-        assert [p.suffix for p in paths] == [".png", ".pdf", ".md"] and all(p.stat().st_size > 0 for p in paths)
+        assert [p.suffix for p in paths] == [".png", ".pdf", ".md", ".html"] and all(p.stat().st_size > 0 for p in paths)
         captions[name] = paths[2].read_text()
     return profile, results, captions
 

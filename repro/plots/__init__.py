@@ -1,7 +1,8 @@
 """One function per paper figure; `python -m repro figure NAME --config FILE` runs it.
 
 A figure reads the run directories of the runs that feed it (`repro.registry`, field `figures`) under
-`results/<profile>/runs/<run>/seed<k>/` and writes `figures/<profile>/<NAME>.png`, `.pdf` and a caption `.md`.
+`results/<profile>/runs/<run>/seed<k>/` and writes `figures/<profile>/<NAME>.png`, `.pdf` and a caption `.md`
+(also as `.html`, for the report).
 """
 
 import importlib
@@ -103,8 +104,8 @@ class FigureJob:
         return dirs
 
     def save(self, fig, caption: str, pages: list | None = None) -> list[Path]:
-        """PNG (150 dpi) + PDF + caption Markdown (with the figure's rows of the claims table), each written
-        atomically. With `pages`, the PDF has one page per figure of it instead of `fig`."""
+        """PNG (150 dpi) + PDF + caption as Markdown (with the figure's rows of the claims table) and as an HTML
+        fragment (the report's), each written atomically. With `pages`, the PDF has one page per figure of it instead of `fig`."""
         paths = []
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
@@ -124,7 +125,15 @@ class FigureJob:
 
         caption = caption.rstrip() + "\n\n" + caption_section(self.profile, self.results, self.name)
         atomic.write_text(self.out_dir / f"{self.name}.md", caption.rstrip() + "\n")
-        return paths + [self.out_dir / f"{self.name}.md"]
+        atomic.write_text(self.out_dir / f"{self.name}.html", caption_html(caption))
+        return paths + [self.out_dir / f"{self.name}.{ext}" for ext in ("md", "html")]
+
+
+def caption_html(caption: str) -> str:
+    """The Markdown caption as the HTML fragment the Snakemake report shows under the figure."""
+    import markdown
+
+    return '<div class="caption">\n' + markdown.markdown(caption, extensions=["tables", "fenced_code"]) + "\n</div>\n"
 
 
 def draw(name: str, profile: Profile, results: Path | None = None, out_dir: Path | None = None) -> list[Path]:

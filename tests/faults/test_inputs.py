@@ -102,19 +102,20 @@ def test_a_directory_as_profile_is_one_line(tmp_path):
         f"error: {tmp_path}: is a directory, not a profile; give a file such as configs/default.yaml"
 
 
-REQUIRE = "REPRO_REQUIRE_CLUSTER"
-
-
-def test_ci_fails_where_the_cluster_tests_would_skip():
-    """`.ci/run` sets the variable before the README's test command; with it, a machine without SLURM fails the
-    cluster tests instead of skipping them (here: SLURM hidden from PATH)."""
+@pytest.mark.parametrize("require, test, missing, packages", [
+    ("REPRO_REQUIRE_CLUSTER", "tests/cluster/test_slurm.py::test_train_job_runs_through_slurm", "not on PATH",
+     "slurm-wlm and munge (apt-get install slurm-wlm munge, as .ci/run does)"),
+    ("REPRO_REQUIRE_BROWSER", "tests/test_report.py::test_a_table_page_keeps_its_styles_to_itself_so_the_report_"
+     "can_embed_it", "chromium and chromedriver not on PATH",
+     "chromium and chromium-driver (apt-get install chromium chromium-driver, as .ci/run does)")])
+def test_ci_fails_where_the_cluster_or_browser_tests_would_skip(require, test, missing, packages):
+    """`.ci/run` sets the variable before the README's test command; with it, a machine without SLURM (Chromium)
+    fails the cluster (browser) tests instead of skipping them (here: the programs hidden from PATH)."""
     script = (ROOT / ".ci/run").read_text()
-    assigned = re.search(rf"^export {REQUIRE}=1$", script, re.M)
+    assigned = re.search(rf"^export {require}=1$", script, re.M)
     assert assigned and assigned.start() < script.index(".venv/bin/python -m pytest"), script
-    env = {**os.environ, "PATH": os.path.dirname(sys.executable), REQUIRE: "1"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
-                             "tests/cluster/test_slurm.py::test_train_job_runs_through_slurm"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable), require: "1"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", test],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "1 error" in result.stdout and "skipped" not in result.stdout, result.stdout
-    assert (f"not on PATH - install Debian's slurm-wlm and munge (apt-get install slurm-wlm munge, as .ci/run does) "
-            f"({REQUIRE}=1: the cluster tests must run here)") in result.stdout
+    assert f"{missing} - install Debian's {packages} ({require}=1: the " in result.stdout, result.stdout

@@ -1,0 +1,46 @@
+"""A real headless Chromium for the tests that look at a page as a reader does (`chromium` fixture).
+
+It needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them) and selenium (the `test` extra);
+without them a browser test skips, saying why, or fails where REPRO_REQUIRE_BROWSER=1 (`.ci/run` sets it, so CI
+cannot pass without having looked at the page)."""
+
+import os
+import shutil
+
+import pytest
+
+REQUIRED = "REPRO_REQUIRE_BROWSER"
+
+
+def why_not_available() -> str | None:
+    missing = [name for name in ("chromium", "chromedriver") if not shutil.which(name)]
+    if missing:
+        return (f"{' and '.join(missing)} not on PATH - install Debian's chromium and chromium-driver (apt-get "
+                f"install chromium chromium-driver, as .ci/run does)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "no selenium (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture
+def chromium():
+    """A headless Chromium at 1400 × 1000 driven through chromedriver, closed after the test."""
+    reason = why_not_available()
+    if reason:
+        if os.environ.get(REQUIRED) == "1":
+            pytest.fail(f"{reason} ({REQUIRED}=1: the browser tests must run here)", pytrace=False)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(argument)  # --no-sandbox: CI runs as root
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()
