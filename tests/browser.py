@@ -4,10 +4,11 @@ It needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them) and
 without them a browser test skips, saying why, or fails where REPRO_REQUIRE_BROWSER=1 (`.ci/run` sets it, so CI
 cannot pass without having looked at the page)."""
 
-import os
 import shutil
 
 import pytest
+
+from tests.conftest import skip_or_fail_without
 
 REQUIRED = "REPRO_REQUIRE_BROWSER"
 
@@ -27,11 +28,7 @@ def why_not_available() -> str | None:
 @pytest.fixture
 def chromium():
     """A headless Chromium at 1400 × 1000 driven through chromedriver, closed after the test."""
-    reason = why_not_available()
-    if reason:
-        if os.environ.get(REQUIRED) == "1":
-            pytest.fail(f"{reason} ({REQUIRED}=1: the browser tests must run here)", pytrace=False)
-        pytest.skip(reason)
+    skip_or_fail_without(why_not_available(), REQUIRED, "browser")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -67,6 +67,16 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def skip_or_fail_without(reason: str | None, required: str, tests: str) -> None:
+    """Skips the test where a real component it needs cannot start here (`reason`), saying why; fails instead
+    where the environment variable `required` is "1", as `.ci/run` sets it, so CI cannot pass without it."""
+    if reason is None:
+        return
+    if os.environ.get(required) == "1":
+        pytest.fail(f"{reason} ({required}=1: the {tests} tests must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
 def repro_cli(*args, check=False, **kwargs) -> subprocess.CompletedProcess:
     """`python -m repro …` in a child process, from the repository root."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -22,6 +22,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import skip_or_fail_without
+
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "srun", "squeue", "scancel", "sinfo", "scontrol")
 START_TIMEOUT_S = 60
@@ -148,11 +150,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def slurm_cluster():
-    reason = why_not_available()
-    if reason:
-        if os.environ.get(REQUIRED) == "1":
-            pytest.fail(f"{reason} ({REQUIRED}=1: the cluster tests must run here)", pytrace=False)
-        pytest.skip(reason)
+    skip_or_fail_without(why_not_available(), REQUIRED, "cluster")
     # munged wants every directory above its socket searchable by all, and a short path (sockets: 108 bytes)
     root = Path(tempfile.mkdtemp(prefix="repro-slurm-", dir="/tmp" if os.path.isdir("/tmp") else None))
     root.chmod(0o755)
