@@ -252,7 +252,8 @@ def sample_spread(run_dir: Path) -> float:
     import yaml
     from PIL import Image
 
-    from repro.plots.grids import crop_tiles, last_sample, pixel_spread
+    from repro.plots.grids import last_sample, pixel_spread
+    from repro.plots.style import grid_tiles
 
     path, _ = last_sample(run_dir, "png")
     if path is None:
@@ -260,7 +261,7 @@ def sample_spread(run_dir: Path) -> float:
     channels = read_meta(run_dir)["data"]["shape"][0]
     size = yaml.safe_load((run_dir / "config.yaml").read_text())["image_size"]
     grid = np.asarray(Image.open(path).convert("RGB"))[..., :channels]  # save_image repeats gray into RGB
-    return pixel_spread(crop_tiles(grid, size, rows=8)[1])
+    return pixel_spread(grid_tiles(grid, size, rows=8)[1])
 
 
 def mlp_collapse(ev: Evidence) -> Measured:

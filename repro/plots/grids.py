@@ -16,7 +16,7 @@ from repro.data.store import read_manifest
 from repro.data.vision import CIFAR10_CLASSES
 from repro.errors import DataError
 from repro.plots import FigureJob
-from repro.plots.style import GRID_COLUMNS
+from repro.plots.style import GRID_COLUMNS, grid_tiles
 from repro.plots.style import GRID_PADDING as PADDING
 from repro.registry import RUNS, ZOO_ARCHITECTURES, ZOO_METHODS
 from repro.tables import read_meta, run_status
@@ -33,20 +33,6 @@ def last_sample(run_dir: Path, suffix: str) -> tuple[Path | None, int | None]:
     """The newest samples/gen_<iter>.<suffix> and its iteration, or (None, None) for a run that saved none."""
     files = sorted((run_dir / "samples").glob(f"gen_*.{suffix}"))
     return (files[-1], int(files[-1].stem.split("_")[1])) if files else (None, None)
-
-
-def crop_tiles(grid: np.ndarray, image_size: int, rows: int = SHOWN_ROWS,
-               columns: int = GRID_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
-    """The first `rows` rows of a save_image grid of `columns` columns (the run's `sample_grid`), with their
-    padding, and those tiles as (n, S, S, C)."""
-    step = image_size + PADDING
-    if grid.shape[1] != columns * step + PADDING:
-        raise DataError(f"sample grid is {grid.shape[1]} px wide, not a {columns}-column grid of {image_size}-px "
-                        f"images")
-    crop = grid[:rows * step + PADDING]
-    corners = [(PADDING + r * step, PADDING + c * step) for r in range(rows) for c in range(columns)]
-    tiles = [crop[y:y + image_size, x:x + image_size] for y, x in corners]
-    return crop, np.stack(tiles)
 
 
 def pixel_spread(tiles: np.ndarray) -> float:
@@ -66,7 +52,7 @@ def _image_side(job: FigureJob, run: str, rows: int = SHOWN_ROWS) -> dict:
     if path is not None:
         channels = meta["data"]["shape"][0]
         grid = np.asarray(Image.open(path).convert("RGB"))[..., :channels]  # save_image repeats gray into RGB
-        side["crop"], side["tiles"] = crop_tiles(grid, config["image_size"], rows,
+        side["crop"], side["tiles"] = grid_tiles(grid, config["image_size"], rows,
                                                  config.get("sample_grid", GRID_COLUMNS))
         side["spread"] = pixel_spread(side["tiles"])
     return side

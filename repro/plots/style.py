@@ -101,27 +101,32 @@ def nearest_sample(run_dir: Path, gen_iter: int) -> int:
     return min(saved_samples(run_dir), key=lambda saved: (abs(saved - gen_iter), saved))
 
 
+def grid_tiles(grid: np.ndarray, image_size: int, rows: int,
+               columns: int = GRID_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """The first `rows` rows of a save_image grid of `columns` images across (padding 2), with their padding, and
+    those tiles as (n, S, S, C)."""
+    step = image_size + GRID_PADDING
+    if grid.shape[1] != columns * step + GRID_PADDING or grid.shape[0] < rows * step + GRID_PADDING:
+        raise DataError(f"{grid.shape[1]}×{grid.shape[0]} px is not a grid of {columns} {image_size}-px images "
+                        f"across, {rows} rows or more, with padding {GRID_PADDING}")
+    crop = grid[:rows * step + GRID_PADDING]
+    corners = [(GRID_PADDING + r * step, GRID_PADDING + c * step) for r in range(rows) for c in range(columns)]
+    return crop, np.stack([crop[y:y + image_size, x:x + image_size] for y, x in corners])
+
+
 def grid_images(run_dir: Path, gen_iter: int, count: int = 1) -> list[np.ndarray]:
     """The first `count` images of the grid saved at `gen_iter` (8×8, or the run's `sample_grid`), cropped with the
-    run's image size and padding 2; H×W arrays for 1-channel data (drawn with cmap gray), H×W×3 otherwise."""
+    run's image size; H×W arrays for 1-channel data (drawn with cmap gray), H×W×3 otherwise."""
     run_dir = Path(run_dir)
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     size, columns = config["image_size"], config.get("sample_grid", GRID_COLUMNS)
     channels = read_meta(run_dir)["data"]["shape"][0]
     path = saved_samples(run_dir)[gen_iter]
-    grid = np.asarray(Image.open(path).convert("RGB"))
-    cell = size + GRID_PADDING
-    rows = -(-count // columns)
-    if grid.shape[1] != columns * cell + GRID_PADDING or grid.shape[0] < rows * cell + GRID_PADDING:
-        raise DataError(f"{path}: {grid.shape[1]}×{grid.shape[0]} px is not a grid of {size}-px images with "
-                        f"padding {GRID_PADDING}, as config.yaml's image_size says")
-    images = []
-    for k in range(count):
-        top = GRID_PADDING + (k // columns) * cell
-        left = GRID_PADDING + (k % columns) * cell
-        image = grid[top:top + size, left:left + size]
-        images.append(image[..., 0] if channels == 1 else image)
-    return images
+    try:
+        tiles = grid_tiles(np.asarray(Image.open(path).convert("RGB")), size, -(-count // columns), columns)[1]
+    except DataError as e:
+        raise DataError(f"{path}: {e}, as config.yaml's image_size says") from None
+    return [tile[..., 0] if channels == 1 else tile for tile in tiles[:count]]
 
 
 def show_image(ax, image: np.ndarray) -> None:
