@@ -243,12 +243,17 @@ def to_markdown(title: str, header: str, table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_html(text: str) -> str:
+    """Markdown as GitHub shows it (CommonMark and its tables) in HTML: our captions and table headers."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
 def to_html(title: str, header: str, table: pd.DataFrame) -> str:
     """A page of its own; its styles apply inside its `repro-table` block only, so the report can embed it."""
-    import markdown
-
     title = title.replace("`", "")
-    header = markdown.markdown(header)  # the Markdown table's header line: its emphasis and code marks rendered
+    header = markdown_html(header)  # the Markdown table's header line, its emphasis and code marks rendered
     body = table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
     style = ".repro-table{font-family:sans-serif;margin:2em}.repro-table table{border-collapse:collapse}" \
             ".repro-table td,.repro-table th{border:1px solid #ccc;padding:2px 8px;text-align:left}"

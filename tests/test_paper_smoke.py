@@ -159,6 +159,9 @@ def test_the_report_opens_with_the_claims_and_shows_every_figure_under_its_paper
     assert heading.text == "What reproduced, profile paper-smoke" and 0 <= heading.rect["y"] < 1000  # in view
     menu = chromium.execute_script("return Object.keys(categories).sort((a, b) => a.localeCompare(b))")
     assert menu == list(report_layout.CATEGORIES.values())
+    links = chromium.find_elements(By.CSS_SELECTOR, "a[href^='javascript:app.showCategory']")
+    assert [link.text for link in links] == menu  # the first page's links, one per section
+    assert "System Message" not in chromium.find_element(By.TAG_NAME, "body").text  # docutils found every target
     layout = chromium.execute_script("return categories")
     # what a click on the figure in the menu, then on its view button, does (two events, as React sees them)
     pick = "app.showResultInfo(arguments[0])"

@@ -19,11 +19,14 @@ def test_every_figure_has_a_place_and_the_claims_come_first_in_snakemakes_order(
     assert {report.category(name) for name in FIGURES if name.startswith("wgan-")} == {report.CATEGORIES["wgan"]}
 
 
-def test_a_caption_keeps_its_emphasis_tables_and_samples_as_html():
-    markdown = ("**WGAN-GP Table 4.** Samples:\n\n~~~\nBusino game camperate spent odea\n~~~\n\n"
+def test_a_caption_keeps_its_emphasis_lists_tables_and_samples_as_html():
+    """As GitHub shows the caption's .md: CommonMark (a list may follow its paragraph's line) and its tables."""
+    markdown = ("**WGAN-GP Table 4.** Runs:\n- `language-gp`\n- `language-gan`\n\n"
+                "~~~\nBusino game camperate spent odea\n~~~\n\n"
                 "| claim | verdict |\n|---|---|\n| `wgangp-table4-gan-not-comparable` | inconclusive |\n")
     html = caption_html(markdown)
-    assert "<strong>WGAN-GP Table 4.</strong>" in html
+    assert "<strong>WGAN-GP Table 4.</strong> Runs:</p>" in html
+    assert "<ul>\n<li><code>language-gp</code></li>\n<li><code>language-gan</code></li>\n</ul>" in html
     assert "<pre><code>Busino game camperate spent odea\n</code></pre>" in html
     assert "<td><code>wgangp-table4-gan-not-comparable</code></td>" in html and "<th>verdict</th>" in html
 

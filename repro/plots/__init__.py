@@ -131,9 +131,9 @@ class FigureJob:
 
 def caption_html(caption: str) -> str:
     """The Markdown caption as the HTML fragment the Snakemake report shows under the figure."""
-    import markdown
+    from repro.tables import markdown_html
 
-    return '<div class="caption">\n' + markdown.markdown(caption, extensions=["tables", "fenced_code"]) + "\n</div>\n"
+    return f'<div class="caption">\n{markdown_html(caption)}</div>\n'
 
 
 def draw(name: str, profile: Profile, results: Path | None = None, out_dir: Path | None = None) -> list[Path]:
