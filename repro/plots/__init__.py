@@ -105,7 +105,8 @@ class FigureJob:
 
     def save(self, fig, caption: str, pages: list | None = None) -> list[Path]:
         """PNG (150 dpi) + PDF + caption as Markdown (with the figure's rows of the claims table) and as an HTML
-        fragment (the report's), each written atomically. With `pages`, the PDF has one page per figure of it instead of `fig`."""
+        fragment (the report's), each written atomically. With `pages`, the PDF has one page per figure of it
+        instead of `fig`."""
         paths = []
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
