@@ -107,7 +107,7 @@ class FigureJob:
         """PNG (150 dpi) + PDF + caption as Markdown (with the figure's rows of the claims table) and as an HTML
         fragment (the report's), each written atomically. With `pages`, the PDF has one page per figure of it
         instead of `fig`."""
-        paths = []
+        paths, box = [], fixed_layout(fig)
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
             if ext == "pdf" and pages:
@@ -115,9 +115,9 @@ class FigureJob:
 
                 with PdfPages(buffer) as pdf:
                     for page in pages:
-                        pdf.savefig(page, bbox_inches="tight")
+                        pdf.savefig(page, bbox_inches=fixed_layout(page))
             else:
-                fig.savefig(buffer, format=ext, dpi=150, bbox_inches="tight")
+                fig.savefig(buffer, format=ext, dpi=150, bbox_inches=box)
             path = self.out_dir / f"{self.name}.{ext}"
             with atomic.atomic_path(path) as tmp:
                 tmp.write_bytes(buffer.getvalue())
@@ -128,6 +128,18 @@ class FigureJob:
         atomic.write_text(self.out_dir / f"{self.name}.md", caption.rstrip() + "\n")
         atomic.write_text(self.out_dir / f"{self.name}.html", caption_html(caption))
         return paths + [self.out_dir / f"{self.name}.{ext}" for ext in ("md", "html")]
+
+
+def fixed_layout(fig):
+    """The figure's tight bounding box (savefig's padding included) after one draw has laid it out, with its layout
+    engine then switched off: PNG and PDF share that one layout. `bbox_inches="tight"` would lay out and draw
+    each format twice, half of a figure job on the paper DAG's many-panel figures."""
+    import matplotlib
+
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    fig.set_layout_engine(None)
+    return box
 
 
 def caption_html(caption: str) -> str:
