@@ -97,16 +97,23 @@ class Profile:
     batch_per_run: dict = dataclasses.field(default_factory=dict)
     subset_per_run: dict = dataclasses.field(default_factory=dict)
     seeds_per_run: dict = dataclasses.field(default_factory=dict)
+    leave_out: tuple = ()
     metrics: MetricsSpec = MetricsSpec()
     toys: ToySpec = ToySpec()
     sweep: SweepSpec = SweepSpec()
     max_runtime: int = 4320  # minutes: the cap of a training job's estimated time limit (resources.train)
 
     def trains(self, run: str) -> bool:
-        """Whether this profile trains the registry run: every run but the random-architecture sweep's beyond
-        its first `random_architectures.architectures`."""
+        """Whether this profile trains the registry run: every run but those of `train.leave_out` and the
+        random-architecture sweep's beyond its first `random_architectures.architectures`."""
+        return self._in_sweep(run) and not self._leaves_out(run)
+
+    def _in_sweep(self, run: str) -> bool:
         index = RUNS[run].sweep_index
         return index is None or index < self.sweep.architectures
+
+    def _leaves_out(self, run: str) -> bool:
+        return any(fnmatch.fnmatchcase(run, pattern) for pattern in self.leave_out)
 
     @property
     def runs(self) -> list[str]:
@@ -130,11 +137,17 @@ class Profile:
                    (f"{self.image_size}×{self.image_size} images", self.image_size != 64),
                    ("narrower nets", any(w < PAPER_WIDTH[family] for family, w in self.widths.items())),
                    ("other training subsets", self.subset_per_run),
+                   (f"{self._left_out} run{'s' * (self._left_out != 1)} left out by train.leave_out", self._left_out),
                    (f"{self.sweep.architectures} of the {SWEEP_SIZE} random architectures",
                     self.sweep.architectures < SWEEP_SIZE),
                    ("stand-in data (the bundled MNIST digits)", "mnist-bundled" in yaml.safe_dump(self.data)),
                    ("stand-in text (Python's own help texts)", self._builtin_text)]
         return [words for words, changed in changes if changed]
+
+    @property
+    def _left_out(self) -> int:
+        """How many runs `train.leave_out` takes from those the profile would train."""
+        return sum(self._in_sweep(run) and self._leaves_out(run) for run in RUNS)
 
     @property
     def _builtin_text(self) -> bool:
@@ -355,6 +368,7 @@ def load_profile(path: str | Path) -> Profile:
     train = raw["train"]
     for key in ("iters_per_run", "batch_per_run", "subset_per_run", "seeds_per_run"):
         _check_run_keys(path, f"train.{key}", train.get(key, {}))
+    _check_run_keys(path, "train.leave_out", train.get("leave_out", []))
     _check_run_keys(path, "metrics.extractor_per_run", raw.get("metrics", {}).get("extractor_per_run", {}))
     return Profile(
         path=str(path), name=raw["profile"], device=raw.get("device", "auto"),
@@ -365,7 +379,8 @@ def load_profile(path: str | Path) -> Profile:
         tensorboard=train.get("tensorboard", False),
         iters=train.get("iters"), iters_per_run=train.get("iters_per_run", {}),
         batch_per_run=train.get("batch_per_run", {}), subset_per_run=train.get("subset_per_run", {}),
-        seeds_per_run=train.get("seeds_per_run", {}), validation_every=train.get("validation_every"),
+        seeds_per_run=train.get("seeds_per_run", {}), leave_out=tuple(train.get("leave_out", [])),
+        validation_every=train.get("validation_every"),
         metrics=MetricsSpec(**{k: tuple(v) if k == "image" else v for k, v in raw.get("metrics", {}).items()}),
         toys=ToySpec(**{k: tuple(v) if k == "seeds" else v for k, v in raw.get("toys", {}).items()}),
         sweep=_sweep(path, raw),

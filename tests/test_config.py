@@ -59,6 +59,24 @@ def test_patterns_scale_groups_of_runs_and_a_name_beats_a_pattern(tmp_path):
         load_profile(path)
 
 
+def test_leave_out_drops_runs_from_the_dag_says_so_and_checks_its_names(tmp_path):
+    from repro.claims import CLAIMS, NOT_TESTABLE, Evidence, assess
+
+    path = tmp_path / "p.yaml"
+    path.write_text("profile: p\ntrain: {leave_out: [lsun-resnet101-*, wgan-mlpg]}\n"
+                    "data: {lsun-bedroom: mnist-bundled, lsun-bedroom-64: mnist-bundled}\n")
+    p, everything = load_profile(path), load_profile(ROOT / "configs/paper.yaml")
+    assert set(everything.runs) - set(p.runs) == {"lsun-resnet101-dcgan", "lsun-resnet101-lsgan",
+                                                   "lsun-resnet101-wgan", "lsun-resnet101-wgan-gp", "wgan-mlpg"}
+    assert "5 runs left out by train.leave_out" in p.departures and "5 runs left out" in p.scale
+    claim = next(c for c in CLAIMS if "wgan-mlpg" in c.runs)
+    verdict, _ = assess(claim, Evidence(p, tmp_path))
+    assert verdict.verdict == NOT_TESTABLE and verdict.reason == "the profile trains no `wgan-mlpg`"
+    path.write_text("profile: p\ntrain: {leave_out: [wgan-mlp-g]}\ndata: {}\n")
+    with pytest.raises(ConfigError, match="train.leave_out has unknown run 'wgan-mlp-g'"):
+        load_profile(path)
+
+
 def test_missing_data_entry_is_named(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("profile: p\ntrain: {}\ndata: {}\n")

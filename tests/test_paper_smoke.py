@@ -39,8 +39,14 @@ def test_the_paper_smoke_profile_changes_only_scale(tmp_path):
     """Every run the smoke profile trains resolves as the paper profile's but for its name, generator iterations,
     batch and validation cadence; the metric protocol keeps its metric set and cadence; the toys, their steps."""
     paper, smoke = load_profile(PAPER), load_profile(merged_smoke_profile(tmp_path))
-    assert set(smoke.runs) < set(paper.runs) and {r for r in paper.runs if r not in smoke.runs} == {
+    left_out = {r for r in paper.runs if r not in smoke.runs}
+    zoo = {r for r in left_out if r.startswith("lsun-")}
+    assert set(smoke.runs) < set(paper.runs) and left_out - zoo == {
         r for r in paper.runs if r.startswith("randarch-") and int(r.split("-")[1]) >= 1}
+    trained_zoo = [RUNS[r] for r in smoke.runs if r.startswith("lsun-")]  # Fig 2: every row and column still runs
+    assert len(zoo) == 21 and len(trained_zoo) == 7 and {r.objective for r in trained_zoo} == {
+        "gan", "lsgan", "wgan", "wgan-gp"} and {(r.generator, r.critic) for r in trained_zoo} == {
+        (RUNS[r].generator, RUNS[r].critic) for r in paper.runs if r.startswith("lsun-")}
     for run in smoke.runs:
         ours, theirs = dataclasses.asdict(resolve(run, smoke, 0)), dataclasses.asdict(resolve(run, paper, 0))
         assert {k for k in ours if ours[k] != theirs[k]} <= {"profile", "iters", "batch_size", "validation_every"}
@@ -53,7 +59,8 @@ def test_the_paper_smoke_profile_changes_only_scale(tmp_path):
     assert dataclasses.replace(smoke.toys, scale={}) == paper.toys and smoke.sweep.architectures == 1
     assert (smoke.image_size, smoke.widths, smoke.sampling) == (paper.image_size, paper.widths, paper.sampling)
     assert paper.departures == [] and smoke.departures == [
-        "fewer generator iterations", "smaller batches", "1 of the 200 random architectures"]
+        "fewer generator iterations", "smaller batches", "21 runs left out by train.leave_out",
+        "1 of the 200 random architectures"]
     assert {name: entry for name, entry in smoke.data.items() if name != "cifar10"} == \
         {name: entry for name, entry in paper.data.items() if name != "cifar10"}
 

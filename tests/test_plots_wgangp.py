@@ -52,6 +52,17 @@ def test_fig2_has_every_architecture_and_method_and_the_samples_shown(drawn):
     assert row.endswith(f"| {spread:.4f} |") and "| completed | 2 | 2 |" in row
 
 
+def test_fig2_names_the_runs_a_profile_leaves_out_and_draws_the_others(drawn, tmp_path):
+    profile, results, _ = drawn
+    lighter = dataclasses.replace(profile, leave_out=("lsun-tanh-*", "lsun-dcgan-dcgan"))
+    caption = draw("wgangp-fig2", lighter, results=results, out_dir=tmp_path)[2].read_text()
+    rows = {line.split(" | ")[2]: line for line in caption.splitlines() if line.startswith("| ") and "`lsun-" in line}
+    left_out = {"`lsun-dcgan-dcgan`", *(f"`lsun-tanh-{m}`" for m in ZOO_METHODS)}
+    assert len(rows) == 28 and {run for run, row in rows.items() if "| not trained (the profile's train.leave_out) |"
+                                in row} == left_out
+    assert "| completed | 2 | 2 |" in rows["`lsun-dcgan-lsgan`"] and "5 runs left out by train.leave_out" in caption
+
+
 def test_appendix_h_shows_all_64_samples_per_cell(drawn):
     _, _, paths = drawn
     fig2, app_h = (Image.open(paths[name][0]) for name in ("wgangp-fig2", "wgangp-appH"))

@@ -166,10 +166,11 @@ def wgan_app_f(job: FigureJob) -> list:
     return paths
 
 
-def _zoo_cells(job: FigureJob, rows: int) -> dict[tuple[str, str], dict]:
-    """WGAN-GP Fig 2's cells by (architecture, method), from the runs named lsun-<architecture>-<method>."""
-    return {(arch, method): _image_side(job, f"lsun-{arch}-{method}", rows)
-            for arch in ZOO_ARCHITECTURES for method in ZOO_METHODS}
+def _zoo_cells(job: FigureJob, rows: int) -> dict[tuple[str, str], dict | None]:
+    """WGAN-GP Fig 2's cells by (architecture, method), from the runs named lsun-<architecture>-<method>; None
+    where the profile leaves the run out."""
+    return {(arch, method): _image_side(job, run, rows) if job.profile.trains(run) else None
+            for arch in ZOO_ARCHITECTURES for method in ZOO_METHODS for run in [f"lsun-{arch}-{method}"]}
 
 
 def _square(tiles: np.ndarray, side: int) -> np.ndarray:
@@ -202,6 +203,12 @@ def _zoo_figure(job: FigureJob, side: int, title: str, what: str) -> list:
         if method == next(iter(ZOO_METHODS)):
             ax.set_ylabel(ZOO_ROW_LABELS[arch], fontsize=8)
         spread = None
+        if cell is None:
+            ax.text(0.5, 0.5, "not trained\n(train.leave_out)", ha="center", va="center", fontsize=8,
+                    transform=ax.transAxes)
+            rows.append(f"| {ZOO_ROW_LABELS[arch]} | {ZOO_COLUMN_LABELS[method]} | `lsun-{arch}-{method}` | "
+                        "not trained (the profile's train.leave_out) | — | — | — |")
+            continue
         if cell["crop"] is None:
             ax.text(0.5, 0.5, f"no samples\n({run_status(cell['meta'])})", ha="center", va="center", fontsize=8,
                     transform=ax.transAxes)
@@ -217,13 +224,14 @@ def _zoo_figure(job: FigureJob, side: int, title: str, what: str) -> list:
                     f"{run_status(cell['meta'])} | {cell['meta']['gen_iter']:,} | {cell['sample_iter'] or '—'} | "
                     f"{'—' if spread is None else f'{spread:.4f}'} |")
     fig.suptitle(title)
-    first = cells[next(iter(cells))]
+    trained = [cell for cell in cells.values() if cell]
     text = "\n".join([
         f"**{title}.** Rows: the seven architectures of gan_64x64.py; columns: the four methods, each with the "
         "optimizer settings of the paper's Appendix E (spec/wgangp.md §4). For WGAN-GP every normalisation in the "
         "critic is layer norm. Paper's claim: only WGAN-GP trained every architecture with one shared set of "
         "hyperparameters; DCGAN, LSGAN and weight clipping fail on several rows.", "",
-        _scale_note(job, first), "",
+        _scale_note(job, trained[0]) if trained else f"Profile `{job.profile.name}` trains none of these runs.",
+        "",
         f"Each cell: the first {side * side} of the run's 64 fixed-noise samples in its last saved grid ({what}), "
         "not cherry-picked. Mean per-pixel std: each pixel's standard deviation across those samples (values in "
         "[0, 1]), averaged; a collapsed generator has a low one. Whether a cell \"succeeded\" is the reader's "
