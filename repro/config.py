@@ -132,12 +132,13 @@ class Profile:
     def departures(self) -> list[str]:
         """What this profile changes from the papers' scale, in the words captions and table headers use (empty:
         the papers' scale)."""
+        left_out = self._left_out
         changes = [("fewer generator iterations", self.iters or self.iters_per_run),
                    ("smaller batches", self.batch_per_run),
                    (f"{self.image_size}×{self.image_size} images", self.image_size != 64),
                    ("narrower nets", any(w < PAPER_WIDTH[family] for family, w in self.widths.items())),
                    ("other training subsets", self.subset_per_run),
-                   (f"{self._left_out} run{'s' * (self._left_out != 1)} left out by train.leave_out", self._left_out),
+                   (f"{left_out} run{'s' * (left_out != 1)} left out by train.leave_out", left_out),
                    (f"{self.sweep.architectures} of the {SWEEP_SIZE} random architectures",
                     self.sweep.architectures < SWEEP_SIZE),
                    ("stand-in data (the bundled MNIST digits)", "mnist-bundled" in yaml.safe_dump(self.data)),

@@ -127,7 +127,7 @@ class ImageSampler:
             raise DataError(f"{source}: {len(labels)} labels for {len(images)} images: the store's labels.npy does "
                             f"not match; rebuild it with `python -m repro prepare … --overwrite`")
         self.images, self.encode, self.vocab = images, encode, vocab
-        self.shape = tuple(encode(torch.from_numpy(np.array(images[:1]))).shape[1:])  # one item (a copy) as the nets see it
+        self.shape = tuple(encode(torch.from_numpy(np.array(images[:1]))).shape[1:])  # one item (copied) as seen
         self.labels = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
         self.batch_size, self.device, self.replacement = batch_size, device, replacement
         self.placement = placement or self._choose_placement(images, device)
